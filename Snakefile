@@ -1,0 +1,28 @@
+# The CamHD motion pipeline: for every archive video selected in the config, its camera
+# motion (<stem>_optical_flow.json) and static sections (<stem>_optical_flow_regions.json),
+# mirrored under results/RS03ASHS/PN03B/06-CAMHDA301/YYYY/MM/DD/, then results/regions.csv,
+# results/summary.tsv and results/report.md over all of them.  See README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/download.smk"
+include: "rules/analyze.smk"
+include: "rules/aggregate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        get_final_outputs(),
+
+
+onerror:
+    note = bad_video_note(PLAN)
+    if note:
+        logger.warning(note)

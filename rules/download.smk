@@ -1,0 +1,21 @@
+# Whole-file download of a remote video, for read_mode: download.  The file is temp(): it
+# is deleted as soon as the motion step has read it.
+
+
+rule download:
+    output:
+        temp(f"{config['downloads']}/RS03ASHS/PN03B/06-CAMHDA301/{{vid}}.mov"),
+    log:
+        f"{LOGS}/download/{{vid}}.log",
+    retries: 2
+    conda:
+        "../envs/camhd-motion.yaml"
+    threads: 1
+    resources:
+        mem_mb=RES["download_mem_mb"],
+        runtime=RES["download_runtime"],
+    params:
+        url=get_download_url,
+        md5=get_download_md5,
+    shell:
+        "camhd-motion download {params.url:q} -o {output:q} {params.md5} > {log:q} 2>&1"

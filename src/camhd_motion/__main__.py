@@ -1,0 +1,5 @@
+import sys
+
+from camhd_motion.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The archive: names, layout, and sources that list its videos."""

@@ -1,0 +1,394 @@
+"""Where the archive's videos are listed from, and how.
+
+Four kinds of source, chosen from the source string (:func:`source_kind`):
+
+``local``
+    a directory in the archive layout (``RS03ASHS/PN03B/06-CAMHDA301/YYYY/MM/DD/*.mov``,
+    the directory itself or any parent of ``RS03ASHS``);
+``manifest``
+    a CSV/TSV file with a ``url``/``path``/``location`` column (or ``mov_basename``, made
+    into a URL under ``base_url``), optional ``size``/``file_size`` and ``md5``; or a text
+    file with one path or URL per line;
+``http``
+    the OOI raw-data server (or anything serving the same HTML index pages: links whose
+    href equals their text, ``/`` suffix = directory), crawled under its root;
+``gs``
+    ``gs://bucket/prefix`` with the archive layout under the prefix, listed with
+    google-cloud-storage.
+
+Listing a date range visits only the ``YYYY``, ``YYYY/MM`` and ``YYYY/MM/DD`` directories
+that overlap it.  Names are kept exactly as they are (``Z`` suffix, ``_NN`` parts); files
+whose names are not CamHD names are skipped (and counted in the log).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import html
+import logging
+import os
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from camhd_motion.archive.manifest import Video, is_remote, select, video_from_location
+from camhd_motion.archive.names import ARCHIVE_PREFIX, is_video_name
+from camhd_motion.errors import SourceError, UserError
+
+log = logging.getLogger(__name__)
+
+OOI_RAW_DATA = "https://rawdata.oceanobservatories.org/files"
+MANIFEST_SUFFIXES = (".csv", ".tsv", ".txt", ".list")
+_LOCATION_COLUMNS = ("url", "path", "location", "file", "filename")
+_SIZE_COLUMNS = ("size", "file_size")
+_HTTP_WORKERS = 8
+
+
+def source_kind(source: str) -> str:
+    """``local``, ``manifest``, ``http`` or ``gs`` (raises :class:`UserError` if none)."""
+    if source.startswith(("http://", "https://")):
+        return "http"
+    if source.startswith("gs://"):
+        return "gs"
+    if os.path.isdir(source):
+        return "local"
+    if os.path.isfile(source):
+        return "manifest"
+    raise UserError(f"source {source!r}: no such directory or file (nor an http(s):// or "
+                    "gs:// URL)")
+
+
+def list_source(source: str, start: dt.date | None = None, end: dt.date | None = None, *,
+                md5: bool = True, base_url: str = OOI_RAW_DATA) -> list[Video]:
+    """The videos of ``source`` whose scheduled start day is in ``[start, end]``.
+
+    ``md5``: also read ``.md5`` siblings (one small request per video for ``http``).
+    """
+    kind = source_kind(source)
+    if kind == "local":
+        videos = list_local(source, start, end, md5=md5)
+    elif kind == "manifest":
+        videos = list_manifest_file(source, base_url=base_url)
+    elif kind == "http":
+        videos = list_http(source, start, end, md5=md5)
+    else:
+        videos = list_gcs(source, start, end)
+    return select(videos, start, end)
+
+
+# -- date directories --------------------------------------------------------------------
+
+
+def _year_ok(y: int, start, end) -> bool:
+    return (start is None or y >= start.year) and (end is None or y <= end.year)
+
+
+def _month_ok(y: int, m: int, start, end) -> bool:
+    return (start is None or (y, m) >= (start.year, start.month)) and (
+        end is None or (y, m) <= (end.year, end.month)
+    )
+
+
+def _day_ok(day: dt.date, start, end) -> bool:
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+def date_dirs(list_subdirs: Callable[[str], Iterable[str]], start: dt.date | None,
+              end: dt.date | None) -> list[str]:
+    """``YYYY/MM/DD`` directories inside ``[start, end]``.
+
+    ``list_subdirs(rel)`` names the subdirectories of ``rel`` (``""``, ``"2016"``,
+    ``"2016/01"``); it is called only for years and months that overlap the range.
+    """
+    days = []
+    for y in sorted(n for n in list_subdirs("") if re.fullmatch(r"\d{4}", n)):
+        if not _year_ok(int(y), start, end):
+            continue
+        for m in sorted(n for n in list_subdirs(y) if re.fullmatch(r"\d{2}", n)):
+            if not _month_ok(int(y), int(m), start, end):
+                continue
+            for d in sorted(n for n in list_subdirs(f"{y}/{m}") if re.fullmatch(r"\d{2}", n)):
+                try:
+                    day = dt.date(int(y), int(m), int(d))
+                except ValueError:
+                    continue
+                if _day_ok(day, start, end):
+                    days.append(f"{y}/{m}/{d}")
+    return days
+
+
+def _skipped(kind: str, names: list[str]) -> None:
+    if names:
+        log.warning("%s: skipped %d files that are not CamHD video names (e.g. %s)", kind,
+                    len(names), names[0])
+
+
+def parse_md5(text: str) -> str | None:
+    """The digest of an ``md5sum``-style line (``<hex>  <name>``), or ``None``."""
+    token = text.strip().split(maxsplit=1)[0].lower() if text.strip() else ""
+    return token if re.fullmatch(r"[0-9a-f]{32}", token) else None
+
+
+# -- local directory ---------------------------------------------------------------------
+
+
+def instrument_dir(root: str) -> str:
+    """The ``.../06-CAMHDA301`` directory of a local archive root."""
+    root = os.path.abspath(root)
+    if os.path.basename(root.rstrip("/")) == ARCHIVE_PREFIX.rsplit("/", 1)[-1]:
+        return root
+    for base in (root, os.path.dirname(root)):
+        candidate = os.path.join(base, ARCHIVE_PREFIX)
+        if os.path.isdir(candidate):
+            return candidate
+    raise UserError(f"source {root}: no {ARCHIVE_PREFIX} directory inside")
+
+
+def list_local(root: str, start: dt.date | None = None, end: dt.date | None = None, *,
+               md5: bool = True) -> list[Video]:
+    base = instrument_dir(root)
+
+    def subdirs(rel: str) -> list[str]:
+        try:
+            with os.scandir(os.path.join(base, rel)) as it:
+                return [e.name for e in it if e.is_dir()]
+        except FileNotFoundError:
+            return []
+
+    videos, skipped = [], []
+    for day in date_dirs(subdirs, start, end):
+        day_dir = os.path.join(base, day)
+        with os.scandir(day_dir) as it:
+            entries = {e.name: e for e in it if e.is_file()}
+        for name, entry in sorted(entries.items()):
+            if not name.endswith(".mov"):
+                continue
+            if not is_video_name(name):
+                skipped.append(name)
+                continue
+            digest = None
+            if md5 and name + ".md5" in entries:
+                with open(entries[name + ".md5"].path, encoding="utf-8", errors="replace") as f:
+                    digest = parse_md5(f.read(200))
+            videos.append(video_from_location(entry.path, entry.stat().st_size, digest))
+    _skipped(root, skipped)
+    return videos
+
+
+def newest_day_dir_mtime(root: str, start: dt.date | None, end: dt.date | None) -> float:
+    """The latest mtime of the day directories in range (adding or removing a video
+    changes its directory's mtime): a cheap staleness check for a local listing."""
+    base = instrument_dir(root)
+    newest = os.stat(base).st_mtime
+
+    def subdirs(rel: str) -> list[str]:
+        nonlocal newest
+        path = os.path.join(base, rel)
+        newest = max(newest, os.stat(path).st_mtime)
+        with os.scandir(path) as it:
+            return [e.name for e in it if e.is_dir()]
+
+    for day in date_dirs(subdirs, start, end):
+        newest = max(newest, os.stat(os.path.join(base, day)).st_mtime)
+    return newest
+
+
+# -- a manifest file (CSV / TSV / list) --------------------------------------------------
+
+
+def list_manifest_file(path: str, *, base_url: str = OOI_RAW_DATA) -> list[Video]:
+    """Videos of a user's listing file (see the module doc)."""
+    base_dir = os.path.dirname(os.path.abspath(path))
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        text = f.read()
+    lines = text.splitlines()
+    if not lines:
+        raise UserError(f"source {path}: empty file")
+    first = lines[0]
+    delimiter = "\t" if "\t" in first else ","
+    header = [h.strip().lower() for h in first.split(delimiter)]
+
+    def resolve(location: str) -> str:
+        if is_remote(location) or os.path.isabs(location):
+            return location
+        return os.path.normpath(os.path.join(base_dir, location))
+
+    videos, skipped = [], []
+    loc_col = next((c for c in _LOCATION_COLUMNS if c in header), None)
+    if loc_col is None and "mov_basename" not in header:
+        # a plain list: one path or URL per line (no header)
+        if is_video_name(first.strip()) or "/" in first:
+            for line in lines:
+                loc = line.strip()
+                if not loc or loc.startswith("#"):
+                    continue
+                if is_video_name(loc):
+                    videos.append(video_from_location(resolve(loc)))
+                else:
+                    skipped.append(loc)
+            _skipped(path, skipped)
+            return videos
+        raise UserError(f"source {path}: no url/path/location/mov_basename column in header "
+                        f"{first!r}")
+    size_col = next((c for c in _SIZE_COLUMNS if c in header), None)
+    reader = csv.DictReader(lines[1:], fieldnames=header, delimiter=delimiter)
+    for n, row in enumerate(reader, start=2):
+        if loc_col is not None:
+            loc = (row.get(loc_col) or "").strip()
+            if not loc:
+                continue
+            loc = resolve(loc)
+        else:
+            name = (row.get("mov_basename") or "").strip()
+            if not name:
+                continue
+            name = name if name.endswith(".mov") else name + ".mov"
+            if not is_video_name(name):
+                skipped.append(name)
+                continue
+            loc = f"{base_url.rstrip('/')}/{video_from_location(name).archive_path}"
+        size = (row.get(size_col) or "").strip() if size_col else ""
+        try:
+            videos.append(video_from_location(
+                loc, int(size) if size.isdigit() else None, row.get("md5") or None))
+        except ValueError as err:
+            if "md5" in str(err):
+                raise UserError(f"source {path}: line {n}: {err}") from None
+            skipped.append(loc)
+    _skipped(path, skipped)
+    return videos
+
+
+# -- the OOI raw-data HTTP index ---------------------------------------------------------
+
+_LINK = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL)
+
+
+def index_links(page: str) -> list[str]:
+    """Entries of an index page: links whose href equals their text (``/`` = directory).
+
+    Sort links (``?C=N;O=D``), "Parent Directory", absolute links and links elsewhere are
+    not entries.
+    """
+    names = []
+    for href, text in _LINK.findall(page):
+        text = html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+        if not href or href.startswith(("?", "/", "#")) or "://" in href:
+            continue
+        if urllib.parse.unquote(html.unescape(href)) != text:
+            continue
+        names.append(text)
+    return names
+
+
+def fetch_text(url: str, *, timeout: float = 30.0, attempts: int = 4) -> str:
+    """GET ``url`` as text, retrying connection errors and 5xx/429 with backoff."""
+    delay = 0.5
+    for attempt in range(1, attempts + 1):
+        try:
+            req = urllib.request.Request(url, headers={"User-Agent": "camhd-motion"})
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.read().decode("utf-8", errors="replace")
+        except urllib.error.HTTPError as err:
+            if err.code < 500 and err.code != 429:
+                raise SourceError(f"{url}: HTTP {err.code}") from None
+            cause = f"HTTP {err.code}"
+        except (urllib.error.URLError, OSError) as err:
+            cause = str(getattr(err, "reason", err))
+        if attempt == attempts:
+            raise SourceError(f"{url}: {cause} (after {attempts} attempts)")
+        log.info("%s: %s; retrying in %.1f s", url, cause, delay)
+        time.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")
+
+
+def http_instrument_url(root: str) -> str:
+    """The ``.../06-CAMHDA301/`` URL under an archive root URL."""
+    root = root if root.endswith("/") else root + "/"
+    if ARCHIVE_PREFIX in urllib.parse.urlsplit(root).path:
+        return root[: root.index(ARCHIVE_PREFIX) + len(ARCHIVE_PREFIX)] + "/"
+    return root + ARCHIVE_PREFIX + "/"
+
+
+def list_http(root: str, start: dt.date | None = None, end: dt.date | None = None, *,
+              md5: bool = True, workers: int = _HTTP_WORKERS) -> list[Video]:
+    base = http_instrument_url(root)
+
+    def subdirs(rel: str) -> list[str]:
+        url = base + (rel + "/" if rel else "")
+        return [n[:-1] for n in index_links(fetch_text(url)) if n.endswith("/")]
+
+    days = date_dirs(subdirs, start, end)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pages = list(pool.map(lambda d: index_links(fetch_text(f"{base}{d}/")), days))
+        found, skipped = [], []
+        for day, names in zip(days, pages, strict=True):
+            present = set(names)
+            for name in names:
+                if not name.endswith(".mov"):
+                    continue
+                if not is_video_name(name):
+                    skipped.append(name)
+                    continue
+                url = f"{base}{day}/{urllib.parse.quote(name)}"
+                found.append((url, url + ".md5" if name + ".md5" in present else None))
+        digests = list(pool.map(
+            lambda f: parse_md5(fetch_text(f[1])) if md5 and f[1] else None, found))
+    _skipped(root, skipped)
+    return [video_from_location(url, None, digest)
+            for (url, _), digest in zip(found, digests, strict=True)]
+
+
+# -- Google Cloud Storage ----------------------------------------------------------------
+
+
+def _months(start: dt.date, end: dt.date) -> list[str]:
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append(f"{y:04d}/{m:02d}/")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def list_gcs(url: str, start: dt.date | None = None, end: dt.date | None = None, *,
+             client=None) -> list[Video]:
+    """Objects under ``gs://bucket/prefix/RS03ASHS/PN03B/06-CAMHDA301/`` in the range:
+    one listing per month of the range (the whole instrument prefix if unbounded)."""
+    from camhd_motion.net.gcs import make_client
+
+    if not url.startswith("gs://"):
+        raise UserError(f"source {url!r}: not a gs:// URL")
+    bucket, _, prefix = url[len("gs://") :].partition("/")
+    if not bucket:
+        raise UserError(f"source {url!r}: expected gs://BUCKET[/PREFIX]")
+    prefix = prefix.strip("/")
+    if not prefix.endswith(ARCHIVE_PREFIX):
+        prefix = f"{prefix}/{ARCHIVE_PREFIX}" if prefix else ARCHIVE_PREFIX
+    prefix += "/"
+    client = client or make_client()
+    parts = _months(start, end) if start and end else [""]
+    videos, skipped = [], []
+    for part in parts:
+        try:
+            blobs = list(client.list_blobs(bucket, prefix=prefix + part))
+        except Exception as err:  # noqa: BLE001 - any client failure is one line
+            raise SourceError(f"gs://{bucket}/{prefix}{part}: cannot list: {err}") from None
+        for blob in blobs:
+            name = blob.name.rsplit("/", 1)[-1]
+            if not name.endswith(".mov"):
+                continue
+            if not is_video_name(name):
+                skipped.append(name)
+                continue
+            digest = base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None
+            size = int(blob.size) if blob.size is not None else None
+            videos.append(video_from_location(f"gs://{bucket}/{blob.name}", size, digest))
+    _skipped(url, skipped)
+    return videos

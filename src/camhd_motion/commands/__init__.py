@@ -1,0 +1,1 @@
+"""CLI subcommands: one module per step, each with ``register(subparsers)``."""

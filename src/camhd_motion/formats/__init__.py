@@ -1,0 +1,1 @@
+"""The output formats downstream readers depend on (``camhd.md``): contracts, versioned."""

@@ -1,0 +1,1 @@
+"""Motion estimation per sample pair and over a whole video."""

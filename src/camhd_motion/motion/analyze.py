@@ -1,0 +1,180 @@
+"""Motion of a whole video: sample pairs, read the needed frames once, estimate each pair.
+
+Work is split into contiguous chunks of samples run by worker processes (one decoder
+thread each, one process per core: ``performance.md`` section 3); each worker opens its
+own byte source, so a remote video is streamed by several connections at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+from camhd_motion import __version__
+from camhd_motion.archive.names import parse_name
+from camhd_motion.errors import VideoError
+from camhd_motion.motion.estimator import MotionEstimator, PreparedFrame
+from camhd_motion.motion.model import MotionParams, MotionResult, MotionSample, MovieInfo
+from camhd_motion.motion.sampling import SamplePair, needed_frames, sample_pairs, split
+from camhd_motion.video.grey import factor_for_scale
+from camhd_motion.video.movindex import MovIndex
+from camhd_motion.video.reader import FrameReader
+from camhd_motion.video.sources import open_source
+
+log = logging.getLogger(__name__)
+
+# Chunks per worker: more chunks balance uneven work (dark frames are cheap) at the cost of
+# one extra decoded frame per chunk boundary.
+CHUNKS_PER_WORKER = 4
+
+
+def analyze_video(
+    location: str,
+    params: MotionParams | None = None,
+    workers: int = 1,
+    source_options: dict | None = None,
+    movie_url: str | None = None,
+) -> MotionResult:
+    """Analyse the video at ``location`` (a path, ``http(s)://`` or ``gs://`` URL)."""
+    params = params or MotionParams()
+    source_options = source_options or {}
+    factor = factor_for_scale(params.img_scale)
+    t0, c0 = time.perf_counter(), time.process_time()
+    source = open_source(location, **source_options)
+    try:
+        reader = FrameReader(source, factor)
+        index = reader.index
+        pairs = sample_pairs(index.num_frames, params.stride, params.pair_offset)
+        chunks = split(pairs, workers * CHUNKS_PER_WORKER if workers > 1 else 1)
+        if workers <= 1:
+            results = [_analyze_chunk_with(reader, chunk, params, factor) for chunk in chunks]
+        else:
+            results = _run_parallel(location, index, chunks, params, factor, workers,
+                                    source_options)
+    finally:
+        source.close()
+    samples = [s for chunk_samples, _ in results for s in chunk_samples]
+    stats = [st for _, st in results]
+    movie = _movie_info(location, index, movie_url)
+    perf = {
+        "wallSeconds": round(time.perf_counter() - t0, 3),
+        "cpuSecondsMain": round(time.process_time() - c0, 3),
+        "cpuSecondsWorkers": round(sum(s["cpu"] for s in stats), 3),
+        "framesDecoded": sum(s["decoded"] for s in stats),
+        "framesNeeded": len(needed_frames(pairs)),
+        "bytesRead": sum(s["bytes"] for s in stats),
+        "workers": workers,
+        "hostname": os.uname().nodename,
+    }
+    return MotionResult(movie, params, samples, "python", __version__, perf)
+
+
+def _movie_info(location: str, index: MovIndex, movie_url: str | None) -> MovieInfo:
+    if movie_url is None:
+        try:
+            movie_url = "/" + parse_name(location).archive_path
+        except ValueError:
+            movie_url = "/" + location.rstrip("/").rsplit("/", 1)[-1]
+    return MovieInfo(
+        url=movie_url,
+        num_frames=index.num_frames,
+        duration=index.duration,
+        cache_url=location,
+        width=index.width,
+        height=index.height,
+        frame_rate=index.frame_rate,
+        creation_time=index.creation_time.isoformat() if index.creation_time else None,
+    )
+
+
+def _run_parallel(location, index, chunks, params, factor, workers, source_options):
+    # spawn: a clean interpreter per worker (OpenCV and FFmpeg keep threads that fork
+    # would copy in an undefined state)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [
+            pool.submit(_analyze_chunk, location, index, chunk, params, factor, source_options)
+            for chunk in chunks
+        ]
+        return [f.result() for f in futures]
+
+
+def _analyze_chunk(location, index, pairs, params, factor, source_options):
+    import cv2
+
+    cv2.setNumThreads(1)  # parallelism is across processes
+    source = open_source(location, **source_options)
+    try:
+        return _analyze_chunk_with(FrameReader(source, factor, index), pairs, params, factor)
+    finally:
+        source.close()
+
+
+def _analyze_chunk_with(
+    reader: FrameReader, pairs: list[SamplePair], params: MotionParams, factor: int
+) -> tuple[list[MotionSample], dict]:
+    c0 = time.process_time()
+    bytes0 = getattr(reader.source, "bytes_read", 0)
+    decoded0 = reader.decoder.frames_decoded
+    index = reader.index
+    estimator = MotionEstimator(params, (index.width, index.height), factor)
+    frames = needed_frames(pairs)
+    # Each frame is prepared once and dropped when no later pair needs it.
+    last_use: dict[int, int] = {}
+    for i, p in enumerate(pairs):
+        last_use[p.from_frame] = i
+        last_use[p.to_frame] = i
+    prepared: dict[int, PreparedFrame | str] = {}
+    frame_iter = reader.grey_frames(frames)
+    samples = []
+    for i, pair in enumerate(pairs):
+        for f in (pair.from_frame, pair.to_frame):
+            while f not in prepared:
+                g = next(frame_iter)
+                if g.image is None:
+                    prepared[g.frame] = g.error or "unreadable"
+                else:
+                    prepared[g.frame] = estimator.prepare(g.frame, g.image)
+        samples.append(_sample(estimator, pair, prepared[pair.from_frame],
+                               prepared[pair.to_frame]))
+        for f in (pair.from_frame, pair.to_frame):
+            if last_use[f] == i:
+                prepared.pop(f, None)
+    stats = {
+        "cpu": time.process_time() - c0,
+        "decoded": reader.decoder.frames_decoded - decoded0,
+        "bytes": getattr(reader.source, "bytes_read", 0) - bytes0,
+    }
+    return samples, stats
+
+
+def _sample(estimator, pair: SamplePair, a, b) -> MotionSample:
+    sample = MotionSample(pair.frame, pair.from_frame, pair.to_frame)
+    if isinstance(a, str) or isinstance(b, str):
+        bad = a if isinstance(a, str) else b
+        which = pair.from_frame if isinstance(a, str) else pair.to_frame
+        sample.reason = f"frame {which} {bad}"
+        return sample
+    sample.mean_grey = (a.mean_grey, b.mean_grey)
+    motion = estimator.estimate(a, b)
+    sample.similarity = motion.similarity
+    sample.valid = motion.valid
+    sample.reason = motion.reason
+    sample.tracked = motion.tracked
+    sample.inliers = motion.inliers
+    return sample
+
+
+def check_video_readable(location: str) -> None:
+    """Raise :class:`VideoError` if the video cannot even be opened and indexed."""
+    source = open_source(location)
+    try:
+        FrameReader(source, 1)
+    finally:
+        source.close()
+
+
+__all__ = ["analyze_video", "check_video_readable", "VideoError"]

@@ -1,0 +1,1 @@
+"""The workflow around the per-video steps: parse-time plan, aggregate, pending view."""

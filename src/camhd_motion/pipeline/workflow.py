@@ -1,0 +1,200 @@
+"""What the Snakefile needs at parse time: the selected videos and their paths.
+
+Everything here runs at every parse of the Snakefile, i.e. once per SLURM/Batch job too,
+so it only reads the manifest TSV (and lists ``<results>/failed/``).  Listing the source
+happens only in the main snakemake process, and only when the manifest is missing, does
+not cover the selected date range, was made from another source, or is stale (a local
+source's day directory or a manifest source file changed since), or when asked for with
+``refresh_manifest``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from camhd_motion.archive.manifest import (
+    Video,
+    covers,
+    parse_day,
+    read_manifest,
+    read_meta,
+    select,
+    write_manifest,
+)
+from camhd_motion.archive.names import ARCHIVE_PREFIX
+from camhd_motion.errors import UserError
+
+log = logging.getLogger(__name__)
+
+MOTION_SUFFIX = "_optical_flow.json"
+REGIONS_SUFFIX = "_optical_flow_regions.json"
+FAILED_DIR = "failed"
+
+
+def source_id(source: str) -> str:
+    """How a source is recorded in a manifest: URLs as given, paths made absolute."""
+    if source.startswith(("http://", "https://", "gs://")):
+        return source.rstrip("/")
+    return os.path.abspath(source)
+
+
+def manifest_status(config: Mapping) -> str | None:
+    """Why the manifest must be (re)made, or ``None`` if it can be reused."""
+    path = config["manifest"]
+    meta = read_meta(path)
+    if meta is None:
+        return "missing" if not os.path.exists(path) else "not a manifest"
+    if meta.get("source") != source_id(config["source"]):
+        return f"made from another source ({meta.get('source')})"
+    start, end = parse_day(config["start"], "start"), parse_day(config["end"], "end")
+    if not covers(meta, start, end):
+        return f"lists {meta.get('start')}..{meta.get('end')}, not the selected range"
+    if meta.get("md5") is False and config["md5"]:
+        return "made without md5 digests"
+    from camhd_motion.archive.sources import newest_day_dir_mtime, source_kind
+
+    kind = source_kind(config["source"])
+    made = os.stat(path).st_mtime
+    if kind == "manifest" and os.stat(config["source"]).st_mtime > made:
+        return "the source file changed"
+    if kind == "local" and newest_day_dir_mtime(config["source"], start, end) > made:
+        return "the source directory changed"
+    return None
+
+
+def refresh_manifest(config: Mapping, path: str | None = None) -> int:
+    """List the source for the selected range and write the manifest; returns the count."""
+    import datetime as dt
+
+    from camhd_motion.archive.sources import list_source, source_kind
+
+    start, end = parse_day(config["start"], "start"), parse_day(config["end"], "end")
+    videos = list_source(config["source"], start, end, md5=config["md5"],
+                         base_url=config["base_url"])
+    meta = {
+        "source": source_id(config["source"]),
+        "kind": source_kind(config["source"]),
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "md5": bool(config["md5"]),
+        "listed": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return write_manifest(path or config["manifest"], videos, meta)
+
+
+def selected_videos(config: Mapping, *, may_list: bool = True,
+                    notify: Callable[[str], None] = log.info) -> list[Video]:
+    """The manifest's videos selected by ``start``/``end``/``pattern``, listing the source
+    first if needed and ``may_list`` (only the main process may: jobs must not crawl)."""
+    if may_list:
+        reason = "refresh requested" if config["refresh_manifest"] else manifest_status(config)
+        if reason is not None:
+            notify(f"Listing {config['source']} ({config['manifest']}: {reason})...")
+            n = refresh_manifest(config)
+            notify(f"Wrote {config['manifest']}: {n} videos")
+    elif not os.path.exists(config["manifest"]):
+        raise UserError(f"{config['manifest']}: no manifest (a job cannot list the source)")
+    manifest = read_manifest(config["manifest"])
+    return select(manifest.videos, parse_day(config["start"], "start"),
+                  parse_day(config["end"], "end"), config["pattern"])
+
+
+def failed_records(results: str) -> dict[str, str]:
+    """``stem -> one-line error`` of the videos recorded as bad under ``<results>/failed/``
+    (``YYYY/MM/DD/<stem>.txt``; usually an empty or missing directory)."""
+    out = {}
+    for folder, _, names in os.walk(os.path.join(results, FAILED_DIR)):
+        for name in names:
+            if name.endswith(".txt") and not name.startswith("."):
+                with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as f:
+                    out[name[:-4]] = " ".join(f.read().split())
+    return out
+
+
+@dataclass
+class Plan:
+    """The videos a run covers and where their files go."""
+
+    results: str
+    logs: str
+    downloads: str
+    read_mode: str
+    videos: dict[str, Video] = field(default_factory=dict)  # rel (YYYY/MM/DD/stem) -> video
+    failed: dict[str, str] = field(default_factory=dict)  # stem -> error (left out)
+
+    @property
+    def archive_dir(self) -> str:
+        return f"{self.results}/{ARCHIVE_PREFIX}"
+
+    def motion_json(self, rel: str) -> str:
+        return f"{self.archive_dir}/{rel}{MOTION_SUFFIX}"
+
+    def regions_json(self, rel: str) -> str:
+        return f"{self.archive_dir}/{rel}{REGIONS_SUFFIX}"
+
+    def download_path(self, rel: str) -> str:
+        return f"{self.downloads}/{ARCHIVE_PREFIX}/{rel}.mov"
+
+    def failed_record(self, rel: str) -> str:
+        return f"{self.results}/{FAILED_DIR}/{rel}.txt"
+
+    def video(self, rel: str) -> Video:
+        try:
+            return self.videos[rel]
+        except KeyError:
+            raise UserError(f"{rel}: not a selected video (outside start/end/pattern, or "
+                            "recorded as failed)") from None
+
+    def is_downloaded(self, video: Video) -> bool:
+        return self.read_mode == "download" and video.is_remote
+
+    def location(self, rel: str) -> str:
+        """What ``camhd-motion motion`` reads: a local path, a URL, or the download."""
+        video = self.video(rel)
+        return self.download_path(rel) if self.is_downloaded(video) else video.url
+
+    def video_input(self, rel: str) -> list[str]:
+        """The job's file input: the local video or its download; none if streamed."""
+        video = self.video(rel)
+        if self.is_downloaded(video):
+            return [self.download_path(rel)]
+        return [] if video.is_remote else [video.url]
+
+
+def make_plan(config: Mapping, *, main_process: bool = True,
+              notify: Callable[[str], None] = log.info) -> Plan:
+    plan = Plan(config["results"], config["logs"], config["downloads"], config["read_mode"])
+    failed = {} if config["retry_failed"] else failed_records(config["results"])
+    for video in selected_videos(config, may_list=main_process, notify=notify):
+        if video.stem in failed:
+            plan.failed[video.stem] = failed[video.stem]
+        else:
+            plan.videos[video.rel] = video
+    return plan
+
+
+def use_workflow_tools(workflow_dir: str) -> None:
+    """Make the rules' ``camhd-motion`` the one of the Python running snakemake: its bin
+    directory goes first on ``PATH`` (for a venv that is not activated).  Also tells
+    ``envs/camhd-motion.post-deploy.sh`` (``--sdm conda``) where the package source is."""
+    bindir = os.path.dirname(sys.executable)
+    path = os.environ.get("PATH", "")
+    if os.path.exists(os.path.join(bindir, "camhd-motion")) and not path.startswith(bindir):
+        os.environ["PATH"] = bindir + os.pathsep + path
+    os.environ["CAMHD_MOTION_WORKFLOW_DIR"] = os.path.abspath(workflow_dir)
+
+
+def bad_video_note(plan: Plan) -> str | None:
+    """After a failed run: what to say about the videos it recorded as bad, if any."""
+    records = failed_records(plan.results)
+    new = sorted(v.stem for v in plan.videos.values() if v.stem in records)
+    if not new:
+        return None
+    names = ", ".join(new[:3]) + (f" and {len(new) - 3} more" if len(new) > 3 else "")
+    return (f"{len(new)} bad video(s) recorded in {plan.results}/{FAILED_DIR}/ ({names}). "
+            "The next run leaves them out and completes the aggregate; "
+            "--config retry_failed=true tries them again.")

@@ -1,0 +1,402 @@
+"""The station routine: a sequence of labelled steps and the per-frame camera poses.
+
+Like CamHD's pre-programmed routine: lights off, lights on, holds at stations joined by
+pans/tilts/diagonal moves and zooms, slow drifts, lights off.  Moves speed up and slow down
+smoothly (raised-cosine ramps).  Segment boundaries are then nudged frame by frame until no
+sampled pair ``(f-5, f+5)``, ``f = 1, 11, ...`` lies near the static thresholds, so the
+truth's static/moving verdict of every sample is unambiguous.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from camhd_motion.synth.camera import view_half_extent
+from camhd_motion.synth.presets import Preset
+from camhd_motion.synth.scene import WATER_MAX
+
+FPS = 30000 / 1001
+STRIDE, PAIR_OFFSET = 10, 5
+STATIC_T, STATIC_S = 10.0, 0.01  # the static rule: |t| < 10 px and |scale-1| < 0.01 per pair
+MARGIN_T, MARGIN_S = 1.0, 0.001  # no sample pair within this of those thresholds
+MAX_ROLL = math.radians(1.0)
+_MAX_STRETCH = 12  # frames the margin fix may add to one step (10 cover every phase)
+LIGHT_MIN = 0.3  # lamps start from this level: the first lit frame is far from "dark"
+ZOOM_JITTER = 0.02  # zoom moves end within this (relative) of the next level
+ZOOM_SLACK = 1.15  # poses may overshoot the outer zoom levels by this factor
+
+MOVE_KINDS = ("zoom_in", "zoom_out", "N", "NE", "E", "SE", "S", "SW", "W", "NW")
+# Direction of image *content* motion: tx > 0 is "W", ty > 0 is "N".
+_OPPOSITE = {"zoom_in": "zoom_out", "zoom_out": "zoom_in", "N": "S", "S": "N", "E": "W", "W": "E",
+             "NE": "SW", "SW": "NE", "NW": "SE", "SE": "NW"}
+_DIRS = {"W": (1, 0), "E": (-1, 0), "N": (0, 1), "S": (0, -1),
+         "NW": (1, 1), "NE": (-1, 1), "SW": (1, -1), "SE": (-1, -1)}
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # hold | move | drift | dark
+    start_frame: int  # 1-based, inclusive
+    end_frame: int  # inclusive
+    label: str  # static | dark | zoom_in | zoom_out | N | NE | ... | NW
+
+
+@dataclass(frozen=True)
+class Step:
+    """``ramp`` frames speeding up, ``cruise`` frames at full rate, ``ramp`` slowing down.
+    Holds and dark steps have no rates, ``cruise`` is then just their length."""
+
+    kind: str
+    label: str
+    cruise: int
+    ramp: int = 0
+    vel: tuple[float, float] = (0.0, 0.0)  # content motion, px per frame
+    zoom: float = 0.0  # log zoom per frame
+    roll: float = 0.0  # rad per frame
+
+    @property
+    def frames(self) -> int:
+        return self.cruise + 2 * self.ramp
+
+    def weights(self) -> np.ndarray:
+        if self.kind in ("hold", "dark"):
+            return np.zeros(self.frames)
+        k = np.arange(self.ramp)
+        up = 0.5 - 0.5 * np.cos(math.pi * (k + 0.5) / self.ramp) if self.ramp else k * 0.0
+        return np.concatenate([up, np.ones(self.cruise), up[::-1]])
+
+
+@dataclass
+class Routine:
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    roll: np.ndarray
+    light: np.ndarray
+    segments: list[Segment]
+    world_size: tuple[int, int]
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.x)
+
+    def pose(self, frame: int) -> tuple[float, float, float, float]:
+        i = frame - 1
+        return (float(self.x[i]), float(self.y[i]), float(self.z[i]), float(self.roll[i]))
+
+
+def integrate(start, steps: list[Step]):
+    """Poses of every frame of ``steps`` starting from ``start`` = (X, Y, Z, roll).
+
+    Frame ``i`` applies its step's rates times its weight to the pose of frame ``i-1``;
+    pan velocities are image px, so the world step shrinks as 1/Z."""
+    x0, y0, z0, r0 = start
+    w = np.concatenate([s.weights() for s in steps]) if steps else np.zeros(0)
+    per = np.concatenate([np.repeat([[*s.vel, s.zoom, s.roll]], s.frames, axis=0)
+                          for s in steps]) if steps else np.zeros((0, 4))
+    rates = per * w[:, None]
+    roll = r0 + np.cumsum(rates[:, 3])
+    z = z0 * np.exp(np.cumsum(rates[:, 2]))
+    c, s = np.cos(roll), np.sin(roll)
+    dx = -(c * rates[:, 0] - s * rates[:, 1]) / z
+    dy = -(s * rates[:, 0] + c * rates[:, 1]) / z
+    return x0 + np.cumsum(dx), y0 + np.cumsum(dy), z, roll
+
+
+def sample_pairs(n: int, stride: int = STRIDE, offset: int = PAIR_OFFSET):
+    """Sample frames 1, 1+stride, ... and their clamped pairs (1-based)."""
+    f = np.arange(1, n + 1, stride)
+    return f, np.clip(f - offset, 1, n), np.clip(f + offset, 1, n)
+
+
+def pair_truth(x, y, z, roll, a, b):
+    """Vectorised :func:`camera.similarity_between` for 1-based frame arrays ``a -> b``."""
+    a, b = a - 1, b - 1
+    dx, dy = x[a] - x[b], y[a] - y[b]
+    c, s = np.cos(roll[b]), np.sin(roll[b])
+    tx = z[b] * (c * dx + s * dy)
+    ty = z[b] * (-s * dx + c * dy)
+    return z[b] / z[a], roll[a] - roll[b], tx, ty
+
+
+def gap_label(scale: float, tx: float, ty: float, n: int) -> str:
+    """The original ``find_regions`` label of a gap between static regions, from the mean
+    motion of its ``n`` samples."""
+    if n < 2:
+        return "short"
+    label = "zoom_in" if scale > 1.05 else "zoom_out" if scale < 0.95 else "unknown"
+    if tx > 10:
+        label = "NW" if ty > 10 else "SW" if ty < -10 else "W"
+    elif tx < -10:
+        label = "NE" if ty > 10 else "SE" if ty < -10 else "E"
+    elif ty > 10:
+        label = "N"
+    elif ty < -10:
+        label = "S"
+    return label
+
+
+def _labelled_clearly(pose, step: Step, margin: float = 0.1) -> bool:
+    """Whether the gap that ``step`` leaves between two holds gets ``step.label`` from
+    :func:`gap_label` at every sample phase, with every mean at least ``margin`` (relative)
+    away from the label thresholds."""
+    hold = Step("hold", "static", 2 * STRIDE)
+    x, y, z, roll = integrate(pose, [hold, step, replace(hold, cruise=4 * STRIDE)])
+    n = len(x)
+    for phase in range(STRIDE):
+        f = np.arange(1 + phase, n + 1, STRIDE)
+        a, b = np.clip(f - PAIR_OFFSET, 1, n), np.clip(f + PAIR_OFFSET, 1, n)
+        scale, _, tx, ty = pair_truth(x, y, z, roll, a, b)
+        stable = (tx**2 + ty**2 < STATIC_T**2) & (np.abs(scale - 1) < STATIC_S)
+        moving = np.flatnonzero(~stable)
+        first = moving[0]
+        last = first + np.flatnonzero(stable[first:])[0]  # the next static region's start
+        if np.any(stable[first:last]) or not np.all(stable[last:]):
+            return False
+        gap = slice(first, last + 1)
+        m_s, m_x, m_y = scale[gap].mean(), tx[gap].mean(), ty[gap].mean()
+        if gap_label(m_s, m_x, m_y, last + 1 - first) != step.label:
+            return False
+        # Every mean clearly on one side of its threshold.
+        lo_t, hi_t = STATIC_T * (1 - margin), STATIC_T * (1 + margin)
+        if any(lo_t < abs(v) < hi_t for v in (m_x, m_y)):
+            return False
+        if 0.05 * (1 - margin) < abs(m_s - 1) < 0.05 * (1 + margin):
+            return False
+    return True
+
+
+def near_threshold(scale, tx, ty) -> np.ndarray:
+    """Pairs whose static verdict would hinge on a small estimation error."""
+    near_t = np.abs(np.hypot(tx, ty) - STATIC_T) <= MARGIN_T
+    near_s = np.abs(np.abs(scale - 1.0) - STATIC_S) <= MARGIN_S
+    return near_t | near_s
+
+
+class _Planner:
+    def __init__(self, preset: Preset, seed: int):
+        self.p = preset
+        self.rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x2077]))
+        self.world = (round(preset.width * preset.world_factor),
+                      round(preset.height * preset.world_factor))
+        self.steps: list[Step] = []
+        wx, wy = self.world
+        z0 = preset.zoom_levels[0] * self.rng.uniform(1 - ZOOM_JITTER, 1 + ZOOM_JITTER)
+        self.start = (wx / 2 + self.rng.uniform(-0.05, 0.05) * wx,
+                      wy * 0.55 + self.rng.uniform(-0.05, 0.05) * wy, z0, 0.0)
+        self.pose = self.start
+
+    def frames(self, seconds: float) -> int:
+        return int(round(seconds * FPS))
+
+    def add(self, step: Step) -> None:
+        x, y, z, r = integrate(self.pose, [step])
+        self.pose = (x[-1], y[-1], z[-1], r[-1])
+        self.steps.append(step)
+
+    def hold(self, seconds: float | None = None) -> Step:
+        s = seconds if seconds is not None else self.rng.uniform(*self.p.hold_s)
+        return Step("hold", "static", self.frames(s))
+
+    def in_bounds(self, pose, margin: float = 80.0) -> bool:
+        x, y, z, _ = pose
+        levels = self.p.zoom_levels
+        if not levels[0] / ZOOM_SLACK <= z <= levels[-1] * ZOOM_SLACK:
+            return False
+        hx, hy = view_half_extent(self.p.width, self.p.height, z, MAX_ROLL)
+        wx, wy = self.world
+        # Keep the view centre below the horizon: water fills parts of frames, never all.
+        y_min = max(hy, (WATER_MAX + 0.03) * wy) + margin
+        return hx + margin <= x <= wx - hx - margin and y_min <= y <= wy - hy - margin
+
+    def move(self, kind: str) -> Step | None:
+        """A random move of ``kind`` from the current pose, or None if it cannot fit."""
+        for _ in range(4):
+            drawn = self._draw_move(kind)
+            if drawn is None:
+                return None
+            make, cruise, zoom_room = drawn
+            # Lengthen until the original's gap label is right whatever the sample phase.
+            for _ in range(30):
+                if cruise > zoom_room or _labelled_clearly(self.pose, make(cruise)):
+                    break
+                cruise += 5
+            if cruise > zoom_room or not _labelled_clearly(self.pose, make(cruise)):
+                continue
+            step = make(cruise)
+            x, y, z, r = integrate(self.pose, [step])
+            # Room for the margin fix to lengthen the cruise.
+            margin = 80.0 + _MAX_STRETCH * math.hypot(*step.vel) / z[-1]
+            if self.in_bounds((x[-1], y[-1], z[-1], r[-1]), margin):
+                return step
+        return None
+
+    def _draw_move(self, kind: str):
+        """(step maker taking the cruise length, initial cruise, largest cruise), or None
+        when no move of ``kind`` fits."""
+        rng = self.rng
+        if kind in ("zoom_in", "zoom_out"):
+            # The faster half of CamHD's 1.06-1.08 / 0.91-0.94 per pair: slower zooms would
+            # need very long moves before the original's gap label (mean scale beyond
+            # 1.05 / 0.95) is certain.
+            per_pair = rng.uniform(1.07, 1.08) if kind == "zoom_in" else rng.uniform(0.91, 0.93)
+            zeta = math.log(per_pair) / STRIDE
+            ramp = int(rng.integers(4, 7))
+            # From the current zoom level to the next one up or down.
+            levels = np.array(self.p.zoom_levels)
+            level = int(np.argmin(np.abs(np.log(levels / self.pose[2]))))
+            level += 1 if kind == "zoom_in" else -1
+            if not 0 <= level < len(levels):
+                return None
+            goal = levels[level] * rng.uniform(1 - ZOOM_JITTER, 1 + ZOOM_JITTER)
+            cruise = int(round(math.log(goal / self.pose[2]) / zeta)) - ramp
+            return (lambda c: Step("move", kind, c, ramp, zoom=zeta)), cruise, cruise
+        ramp = int(rng.integers(6, 11))
+        fast = (35.0, 50.0) if len(kind) == 2 else (25.0, 50.0)  # diagonals: both axes > 10
+        speed = rng.uniform(*fast) / STRIDE
+        ux, uy = _DIRS[kind]
+        vel = (speed * ux / math.hypot(ux, uy), speed * uy / math.hypot(ux, uy))
+        cruise = int(rng.integers(self.p.pan_cruise_frames[0], self.p.pan_cruise_frames[1] + 1))
+        d_roll = rng.uniform(-0.2, 0.2) * math.pi / 180
+        d_roll = float(np.clip(self.pose[3] + d_roll, -MAX_ROLL * 0.8, MAX_ROLL * 0.8)
+                       - self.pose[3])
+        make = lambda c: Step("move", kind, c, ramp, vel=vel, roll=d_roll / (c + ramp))  # noqa: E731
+        return make, cruise, 10**9
+
+    def drift(self) -> Step | None:
+        rng = self.rng
+        speed = rng.uniform(1.0, 3.0) / STRIDE  # well below 10 px per pair
+        angle = rng.uniform(0, 2 * math.pi)
+        ramp = int(rng.integers(10, 16))
+        cruise = max(1, self.frames(rng.uniform(*self.p.drift_s)) - 2 * ramp)
+        step = Step("drift", "static", cruise, ramp,
+                    vel=(speed * math.cos(angle), speed * math.sin(angle)))
+        x, y, z, r = integrate(self.pose, [step])
+        return step if self.in_bounds((x[-1], y[-1], z[-1], r[-1])) else None
+
+    def next_move(self, deck: list[str]) -> Step:
+        for kind in list(deck):
+            step = self.move(kind)
+            if step is not None:
+                deck.remove(kind)
+                return step
+        # Nothing left in the deck fits here: first the opposite moves, which make room for
+        # the deck's kinds (zoom in before a zoom out, pan east before another pan west).
+        enablers = [_OPPOSITE[k] for k in deck if _OPPOSITE[k] not in deck]
+        for kind in [*self.rng.permutation(enablers), *self.rng.permutation(MOVE_KINDS)]:
+            for _ in range(5):
+                step = self.move(str(kind))
+                if step is not None:
+                    return step
+        raise RuntimeError("synthetic routine: no move fits inside the scene")
+
+
+def _light(n: int, steps: list[Step], preset: Preset) -> np.ndarray:
+    light = np.zeros(n)
+    if not preset.lights:
+        return light
+    starts = np.cumsum([0] + [s.frames for s in steps])
+    lit = [i for i, s in enumerate(steps) if s.kind != "dark"]
+    first, last = starts[lit[0]], starts[lit[-1] + 1]
+    light[first:last] = 1.0
+    n_on = max(1, round(preset.ramp_on_s * FPS))
+    n_off = max(1, round(preset.ramp_off_s * FPS))
+    u = np.arange(1, n_on + 1) / n_on
+    light[first:first + n_on] = LIGHT_MIN + (1 - LIGHT_MIN) * (0.5 - 0.5 * np.cos(math.pi * u))
+    u = np.arange(1, n_off + 1) / n_off
+    light[last - n_off:last] = 1.0 - (1 - LIGHT_MIN) * (0.5 - 0.5 * np.cos(math.pi * u))
+    return light
+
+
+def _fix_margins(start, steps: list[Step]) -> list[Step]:
+    """Lengthen holds / move cruises one frame at a time until no sample pair is near a
+    static threshold.  Each change only shifts what follows it, so the scan moves forward."""
+    steps = list(steps)
+    extra = [0] * len(steps)
+    while True:
+        x, y, z, roll = integrate(start, steps)
+        _, a, b = sample_pairs(len(x))
+        scale, _, tx, ty = pair_truth(x, y, z, roll, a, b)
+        bad = np.flatnonzero(near_threshold(scale, tx, ty))
+        if not len(bad):
+            return steps
+        lo, hi = int(a[bad[0]]), int(b[bad[0]]) - 1  # 0-based frames whose motion counts
+        ends = np.cumsum([s.frames for s in steps])
+        starts = ends - np.array([s.frames for s in steps])
+        moving = [i for i, s in enumerate(steps)
+                  if s.kind in ("move", "drift") and starts[i] <= hi and ends[i] > lo]
+        m = moving[-1]
+        slowing = ends[m] - steps[m].ramp <= hi
+        target = m if slowing else m - 1
+        extra[target] += 1
+        if extra[target] > _MAX_STRETCH:
+            raise RuntimeError("synthetic routine: cannot keep sample pairs off the thresholds")
+        steps[target] = replace(steps[target], cruise=steps[target].cruise + 1)
+
+
+def make_routine(preset: Preset, seed: int, duration: float | None = None) -> Routine:
+    """The routine of one video.  ``duration`` (s) overrides the preset's; with
+    ``preset.all_kinds`` the video is at least as long as needed to show every move."""
+    plan = _Planner(preset, seed)
+    duration = preset.duration if duration is None else duration
+    target = int(round(duration * FPS)) if duration is not None else None
+    if not preset.lights:
+        n = target or plan.frames(6.0)
+        steps = [Step("dark", "dark", n)]
+        return _finish(plan, steps, preset)
+
+    dark_end = plan.frames(preset.dark_end_s)
+    plan.add(Step("dark", "dark", plan.frames(preset.dark_start_s)))
+    plan.add(plan.hold())
+    deck = list(plan.rng.permutation(MOVE_KINDS))
+    drifts_at = set()
+    if preset.min_drifts:
+        drifts_at = set(plan.rng.choice(np.arange(1, 9), preset.min_drifts, replace=False))
+    longest_move = max(preset.pan_cruise_frames[1] + 20, 120)
+    station = 0
+    while True:
+        used = sum(s.frames for s in plan.steps)
+        must_go_on = preset.all_kinds and deck
+        room = None if target is None else target - used - dark_end
+        if not must_go_on and (room is None
+                               or room < longest_move + 2 * plan.frames(preset.hold_s[1])):
+            break
+        if not deck:  # later decks: more zooms, so that every zoom level gets visited
+            deck = list(plan.rng.permutation([*MOVE_KINDS, "zoom_in", "zoom_out"]))
+        plan.add(plan.next_move(deck))
+        plan.add(plan.hold())
+        station += 1
+        if station in drifts_at or plan.rng.random() < preset.drift_prob:
+            step = plan.drift()
+            if step is not None:
+                plan.add(step)
+    if plan.steps[-1].kind != "hold":
+        plan.add(plan.hold())
+    if target is not None:  # the last hold fills the remaining time
+        used = sum(s.frames for s in plan.steps)
+        last = plan.steps[-1]
+        plan.steps[-1] = replace(last, cruise=max(last.cruise, last.cruise + target - used
+                                                  - dark_end))
+    steps = _fix_margins(plan.start, plan.steps)
+    if target is not None:  # give back the frames the margin fix added, from the last hold
+        surplus = sum(s.frames for s in steps) + dark_end - target
+        keep = plan.frames(preset.hold_s[0])
+        steps[-1] = replace(steps[-1], cruise=max(keep, steps[-1].cruise - surplus))
+    steps.append(Step("dark", "dark", dark_end))
+    return _finish(plan, steps, preset)
+
+
+def _finish(plan: _Planner, steps: list[Step], preset: Preset) -> Routine:
+    x, y, z, roll = integrate(plan.start, steps)
+    segments, frame = [], 1
+    for s in steps:
+        segments.append(Segment(s.kind, frame, frame + s.frames - 1, s.label))
+        frame += s.frames
+    routine = Routine(x, y, z, roll, _light(len(x), steps, preset), segments, plan.world)
+    for i in range(0, len(x), 5):
+        if not plan.in_bounds(routine.pose(i + 1), margin=2.0):
+            raise RuntimeError(f"synthetic routine leaves the scene at frame {i + 1}")
+    return routine

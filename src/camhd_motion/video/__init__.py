@@ -1,0 +1,1 @@
+"""Reading frames of QuickTime/ProRes videos: the index, byte sources and the decoder."""

@@ -61,7 +61,8 @@ def snakemake_cmd(workdir: Path, config: Path, *args: str) -> list[str]:
             "-d", str(workdir), "--configfile", str(config), "--cores", "2", *args]
 
 
-def measure(label: str, source: Path, workdir: Path, repeat: int) -> list[dict]:
+def measure(label: str, source: Path, workdir: Path, repeat: int,
+            pending: bool = False) -> list[dict]:
     config = workdir / "config.yaml"
     config.write_text(f"source: {source}\nmanifest: results/manifest.tsv\n")
     # first parse: lists the source into results/manifest.tsv (not part of the DAG figure)
@@ -78,6 +79,16 @@ def measure(label: str, source: Path, workdir: Path, repeat: int) -> list[dict]:
         print(f"{label:>10} videos  {jobs:>6} jobs  dry run {wall:6.1f} s wall  {cpu:6.1f} s CPU"
               f"  peak RSS {rss / 1e6:7.0f} MB", flush=True)
         rows.append(row)
+    if pending:
+        for what, extra in (("all", []), ("one month", ["--start", "2016-01-01", "--end",
+                                                        "2016-01-31"])):
+            cmd = [sys.executable, "-m", "camhd_motion", "pending", "-s",
+                   str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(config),
+                   "--count", *extra]
+            wall, cpu, rss, tail = run_measured(cmd, workdir)
+            count = tail.strip().splitlines()[-1] if tail.strip() else "?"
+            print(f"{label:>10} videos  pending table ({what}: {count} pending) {wall:6.1f} s"
+                  f" wall  {cpu:6.1f} s CPU  peak RSS {rss / 1e6:7.0f} MB", flush=True)
     return rows
 
 
@@ -85,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sizes", nargs="*", type=int, default=[1000, 10000, 35000])
     ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--metadata", type=Path, help="also (only) a movie_metadata.csv listing")
+    ap.add_argument("--metadata", type=Path, help="instead, a movie_metadata.csv listing")
+    ap.add_argument("--pending", action="store_true",
+                    help="also time `camhd-motion pending` (all, and one month)")
     args = ap.parse_args(argv)
     print(f"snakemake dry-run scale, {os.cpu_count()} CPUs, {dt.date.today()}, "
           f"python {sys.version.split()[0]}", flush=True)
@@ -94,14 +107,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.metadata:
             work = tmp / "metadata"
             work.mkdir()
-            measure(f"{args.metadata.name}", args.metadata.resolve(), work, args.repeat)
+            measure(f"{args.metadata.name}", args.metadata.resolve(), work, args.repeat,
+                    args.pending)
             return 0
         for n in args.sizes:
             work = tmp / f"n{n}"
             work.mkdir()
             source = work / "videos.txt"
             source.write_text("url\n" + "\n".join(archive_urls(n)) + "\n")
-            measure(str(n), source, work, args.repeat)
+            measure(str(n), source, work, args.repeat, args.pending)
     return 0
 
 

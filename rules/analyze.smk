@@ -12,8 +12,8 @@ rule analyze:
     input:
         get_video_input,
     output:
-        motion=update(f"{ARCHIVE}/{{vid}}_optical_flow.json"),
-        regions=f"{ARCHIVE}/{{vid}}_optical_flow_regions.json",
+        motion=update(PLAN.motion_json("{vid}")),
+        regions=PLAN.regions_json("{vid}"),
     log:
         f"{LOGS}/analyze/{{vid}}.log",
     conda:
@@ -26,7 +26,7 @@ rule analyze:
         video=get_video_location,
         motion=MOTION_ARGS,
         regions=REGIONS_ARGS,
-        failed=f"{RESULTS}/failed/{{vid}}.txt",
+        failed=PLAN.failed_record("{vid}"),
         reuse=REUSE,
     shell:
         "camhd-motion analyze {params.video:q} --motion-json {output.motion:q}"

@@ -9,6 +9,7 @@ from snakemake.logging import logger
 
 from camhd_motion.errors import CamhdError
 from camhd_motion.pipeline.config import (
+    ConfigError,
     load_schema,
     motion_args,
     regions_args,
@@ -23,11 +24,8 @@ try:
         )
     )
     PLAN = make_plan(config, main_process=workflow.is_main_process, notify=logger.info)
-except CamhdError as err:
-    print(
-        str(err) if str(err).startswith("config error") else f"error: {err}",
-        file=sys.stderr,
-    )
+except CamhdError as err:  # one line, before any job
+    print(err if isinstance(err, ConfigError) else f"error: {err}", file=sys.stderr)
     sys.exit(1)
 
 # rules run the camhd-motion of the environment snakemake runs from (even if it is not
@@ -35,7 +33,6 @@ except CamhdError as err:
 use_workflow_tools(workflow.basedir)
 
 RESULTS = PLAN.results
-ARCHIVE = PLAN.archive_dir
 LOGS = PLAN.logs
 MOTION_ARGS = motion_args(config)
 REGIONS_ARGS = regions_args(config)
@@ -56,6 +53,8 @@ def get_final_outputs():
         for rel in PLAN.videos
         for path in (PLAN.motion_json(rel), PLAN.regions_json(rel))
     ]
+    if PLAN.shard:  # its videos only: concurrent shards must not share an output (lock)
+        return per_video
     return [
         f"{RESULTS}/regions.csv",
         f"{RESULTS}/summary.tsv",

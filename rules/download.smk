@@ -1,10 +1,10 @@
 # Whole-file download of a remote video, for read_mode: download.  The file is temp(): it
-# is deleted as soon as the motion step has read it.
+# is deleted as soon as the video's analyze job has read it.
 
 
 rule download:
     output:
-        temp(f"{config['downloads']}/RS03ASHS/PN03B/06-CAMHDA301/{{vid}}.mov"),
+        temp(PLAN.download_path("{vid}")),
     log:
         f"{LOGS}/download/{{vid}}.log",
     retries: 2

@@ -40,7 +40,7 @@ def _paired(analysed):
     pairs = []
     for _, result, truth in _lit(analysed):
         assert [s.frame for s in result.samples] == [s.frame for s in truth]
-        pairs += [(e, t) for e, t in zip(result.samples, truth) if e.valid and t.valid]
+        pairs += [(e, t) for e, t in zip(result.samples, truth, strict=True) if e.valid and t.valid]
     return pairs
 
 
@@ -74,10 +74,10 @@ def test_valid_flags_follow_the_lights(analysed):
     for video, result, truth in _lit(analysed):
         dark = [t.frame for t in truth if not t.valid]
         assert dark, "the routine starts and ends with the lights off"
-        for e, t in zip(result.samples, truth):
+        for e, t in zip(result.samples, truth, strict=True):
             if not t.valid:
                 assert not e.valid and e.reason == "dark", (video.mov.name, e.frame)
-        agree = np.mean([e.valid == t.valid for e, t in zip(result.samples, truth)])
+        agree = np.mean([e.valid == t.valid for e, t in zip(result.samples, truth, strict=True)])
         assert agree >= 0.99, f"{video.mov.name}: valid flags agree on {agree:.3f}"
 
 
@@ -85,7 +85,7 @@ def test_stable_sample_f1(analysed):
     rp = RegionParams()
     tp = fp = fn = 0
     for _, result, truth in _lit(analysed):
-        for e, t in zip(result.samples, truth):
+        for e, t in zip(result.samples, truth, strict=True):
             est = e.valid and is_stable(e, rp)
             true = t.valid and is_stable(t, rp)
             tp += est and true

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 import sys
 from fractions import Fraction
@@ -36,6 +35,7 @@ from camhd_motion.native import (
     run_native,
 )
 from camhd_motion.regions import find_regions
+from camhd_motion.synth.co64 import rewrite_as_co64
 
 pytestmark = [
     pytest.mark.native,
@@ -125,43 +125,10 @@ def make_video(path: Path, width: int = WIDTH, height: int = HEIGHT) -> Path:
     return path
 
 
-def _atoms(buf: bytes, start: int, end: int):
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", buf, pos)
-        header = 8
-        if size == 1:
-            (size,) = struct.unpack_from(">Q", buf, pos + 8)
-            header = 16
-        elif size == 0:
-            size = end - pos
-        yield kind, pos, header, pos + size
-        pos += size
-
-
-def _rebuild(buf: bytes, kind: bytes, pos: int, header: int, end: int) -> bytes:
-    """The atom with every ``stco`` below it rewritten as ``co64``."""
-    if kind == b"stco":
-        (n,) = struct.unpack_from(">I", buf, pos + header + 4)
-        offsets = struct.unpack_from(f">{n}I", buf, pos + header + 8)
-        body = buf[pos + header : pos + header + 4] + struct.pack(f">I{n}Q", n, *offsets)
-        return struct.pack(">I4s", 8 + len(body), b"co64") + body
-    if kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl"):
-        body = b"".join(_rebuild(buf, *a) for a in _atoms(buf, pos + header, end))
-        return struct.pack(">I4s", 8 + len(body), kind) + body
-    return buf[pos:end]
-
-
 def make_co64(src: Path, dst: Path) -> Path:
-    """``src`` with 64-bit chunk offsets, like real (> 4 GB) CamHD files.  The moov is at
-    the end, so rewriting it moves no frame."""
-    buf = src.read_bytes()
-    top = list(_atoms(buf, 0, len(buf)))
-    assert top[-1][0] == b"moov", "expected the moov at the end"
-    kind, pos, header, end = top[-1]
-    moov = _rebuild(buf, kind, pos, header, end)
-    assert b"co64" in moov and moov != buf[pos:end]
-    dst.write_bytes(buf[:pos] + moov)
+    """``src`` with 64-bit chunk offsets, like real (> 4 GB) CamHD files."""
+    rewrite_as_co64(src, dst)
+    assert b"co64" in dst.read_bytes()[-100_000:]
     return dst
 
 
@@ -249,45 +216,12 @@ def test_parity_with_python_engine(videos, stride):
     assert nat.params == py.params
 
 
-def _synth_archive_videos(request) -> list[Path]:
-    """The .mov files of the shared ``synth_archive`` fixture (tests/fixtures/synth.py),
-    whatever shape it has (a root path, a list of paths, an object with paths)."""
-    try:
-        archive = request.getfixturevalue("synth_archive")
-    except pytest.FixtureLookupError:
-        pytest.skip("no synth_archive fixture (tests/fixtures/synth.py)")
-    found: set[Path] = set()
-
-    def collect(obj, depth=0):
-        if depth > 3 or obj is None:
-            return
-        if isinstance(obj, str | os.PathLike):
-            path = Path(obj)
-            if path.is_dir():
-                found.update(path.rglob("*.mov"))
-            elif path.suffix.lower() == ".mov" and path.is_file():
-                found.add(path)
-        elif isinstance(obj, dict):
-            for v in obj.values():
-                collect(v, depth + 1)
-        elif isinstance(obj, list | tuple | set):
-            for v in obj:
-                collect(v, depth + 1)
-        elif hasattr(obj, "__dict__"):
-            for v in vars(obj).values():
-                collect(v, depth + 1)
-
-    collect(archive)
-    movs = sorted(p for p in found if not p.name.startswith("."))
-    if not movs:
-        pytest.skip("synth_archive has no .mov files")
-    return movs
-
-
-def test_parity_on_synth_archive(request):
-    """The shared synthetic archive (CamHD-like routine, particles, lights on/off): the
-    first two videos, stride 10."""
-    for video in _synth_archive_videos(request)[:2]:
+def test_parity_on_synth_archive(synth_archive):
+    """The shared synthetic archive (tests/fixtures/synth.py: CamHD-like routine, lamps
+    ramping on and off, particles): one lit video and the black one, stride 10."""
+    videos = [v.mov for v in synth_archive.lit[:1]] + [v.mov for v in synth_archive.black[:1]]
+    assert videos
+    for video in videos:
         py = analyze_video(str(video))
         nat = analyze_video_native(str(video), workers=2)
         worst = assert_parity(py, nat)

@@ -34,7 +34,7 @@ from camhd_motion.archive.sources import (
     list_source,
     source_kind,
 )
-from camhd_motion.errors import UserError
+from camhd_motion.errors import SourceError, UserError
 from camhd_motion.pipeline.config import (
     ConfigError,
     load_schema,
@@ -230,6 +230,18 @@ def test_http_source_crawls_only_the_range(tmp_path, archive_http_server):
     assert not [r for r in server.requests if r.path.endswith(".md5")]
 
 
+def test_http_source_retries_an_overloaded_server_and_names_a_missing_page(
+        tmp_path, archive_http_server):
+    make_tree(tmp_path)
+    server = archive_http_server(tmp_path)
+    server.faults.fail_next(2, 503)  # the first two pages answer 503, then all is well
+    videos = list_http(server.url, D(2016, 1, 2), D(2016, 1, 2), md5=False)
+    assert stems(videos) == [NAMES[4][:-4]]
+    assert [r.status for r in server.requests][:2] == [503, 503]
+    with pytest.raises(SourceError, match=r"/nowhere/RS03ASHS/PN03B/06-CAMHDA301/: not found"):
+        list_http(server.url + "nowhere/", D(2016, 1, 2), D(2016, 1, 2))
+
+
 def test_gcs_source(tmp_path, gcs_emulator):
     digests = make_tree(tmp_path)
     url = gcs_emulator.upload_tree("camhd-test", tmp_path, "mirror/")
@@ -309,6 +321,12 @@ def test_manifest_is_reused_until_stale(tmp_path, monkeypatch):
 
 
 def test_plan_paths_and_failed_records(tmp_path, monkeypatch):
+    from camhd_motion.formats import optical_flow, regions_json
+    from camhd_motion.pipeline import workflow
+
+    # the workflow names files without importing the format modules (parse-time cost)
+    assert workflow.MOTION_SUFFIX == optical_flow.SUFFIX
+    assert workflow.REGIONS_SUFFIX == regions_json.SUFFIX
     monkeypatch.chdir(tmp_path)
     (tmp_path / "list.csv").write_text(
         f"url\nhttps://h/{PREFIX}/2016/01/01/{NAMES[1]}\n/local/{NAMES[4]}\n")
@@ -354,3 +372,33 @@ def test_parse_summary():
     assert b_status.line().split("\t") == [
         "CAMHDA301-20160101T030000Z_01", "2016-01-01T03:00:00", "pending", "analyze",
         "params changed, missing"]
+
+
+# -- the per-video job's reuse of a motion file ------------------------------------------
+
+
+def test_motion_file_is_reused_only_when_it_still_stands(tmp_path):
+    from camhd_motion.formats.optical_flow import write_optical_flow
+    from camhd_motion.motion.model import MotionParams, MotionResult, MotionSample, MovieInfo
+    from camhd_motion.pipeline.steps import reusable_motion
+
+    stem = "CAMHDA301-20160101T000000Z"
+    video = tmp_path / f"{stem}.mov"
+    video.write_bytes(b"x")
+    motion = tmp_path / f"{stem}_optical_flow.json"
+    movie = MovieInfo(f"/{PREFIX}/2016/01/01/{stem}.mov", 21, 0.7, width=960, height=540)
+    params = MotionParams()
+    write_optical_flow(MotionResult(movie, params, [MotionSample(1, 1, 6)]), motion)
+    os.utime(video, (time.time() - 60, time.time() - 60))
+    assert reusable_motion(str(motion), str(video), params)
+    assert reusable_motion(str(motion), f"https://h/x/{stem}.mov", params)
+    assert reusable_motion(str(motion), str(video), MotionParams(stride=20)) is None
+    other = tmp_path / "CAMHDA301-20160101T030000Z.mov"
+    other.write_bytes(b"x")
+    os.utime(other, (time.time() - 60, time.time() - 60))
+    assert reusable_motion(str(motion), str(other), params) is None  # another movie
+    os.utime(video, (time.time() + 60, time.time() + 60))
+    assert reusable_motion(str(motion), str(video), params) is None  # the video is newer
+    motion.write_text("{not json")
+    assert reusable_motion(str(motion), f"https://h/x/{stem}.mov", params) is None
+    assert reusable_motion(str(tmp_path / "none.json"), str(video), params) is None

@@ -33,7 +33,7 @@ def test_index_matches_the_demuxer(video):
         assert index.codec_tag == stream.codec_context.codec_tag == "apcn"
         assert (index.width, index.height) == (stream.width, stream.height)
     assert index.num_frames == len(packets) == video.truth.num_frames
-    assert list(zip(index.offsets.tolist(), index.sizes.tolist())) == packets
+    assert list(zip(index.offsets.tolist(), index.sizes.tolist(), strict=True)) == packets
     assert index.moov_offset > index.offsets[-1]  # moov at the end, like CamHD
     assert index.frame_rate == pytest.approx(30000 / 1001)
 

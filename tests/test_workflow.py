@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import yaml
 
+from camhd_motion.archive.names import make_stem, parse_name
 from camhd_motion.formats.optical_flow import read_optical_flow
 from camhd_motion.formats.regions_csv import read_regions_csv
 from camhd_motion.formats.regions_json import read_regions_json
@@ -238,7 +239,8 @@ def test_bad_video_does_not_stop_the_others(tmp_path, videos):
     day = tmp_path / "archive" / PREFIX / dark_rel.rsplit("/", 1)[0]
     day.mkdir(parents=True)
     (day / dark_mov.name).symlink_to(dark_mov)
-    bad_stem = dark_mov.name[:-4][:-6] + "235900"  # same day, a time no video has
+    name = parse_name(dark_mov.name)
+    bad_stem = make_stem(name.start.replace(hour=23, minute=59), z_suffix=name.z_suffix)
     (day / f"{bad_stem}.mov").write_bytes(dark_mov.read_bytes()[:50_000])
     work = tmp_path / "run"
     write_config(work, source=str(tmp_path / "archive"))
@@ -302,6 +304,23 @@ def test_http_index_source_run_matches_truth(tmp_path, videos, synth_archive,
     sizes = sum(mov.stat().st_size for mov, _ in chosen.values())
     assert 0 < server.bytes_sent < sizes  # only the sampled frames' bytes
     assert not (work / "downloads").exists()
+
+
+def test_download_mode_fetches_then_deletes_the_video(tmp_path, videos, synth_archive,
+                                                      archive_http_server):
+    """read_mode: download -- the download rule's file is temp(): gone after the job."""
+    rel, (mov, truth) = next((r, v) for r, v in videos.items() if v[1].dark.all())
+    server = archive_http_server(synth_archive.root)
+    work = tmp_path / "run"
+    write_config(work, source=server.url, read_mode="download", pattern=truth.stem)
+    snakemake(work)
+    assert f"{rel}.mov -> " in (work / f"logs/download/{rel}.log").read_text()
+    assert not [p for p in (work / "downloads").rglob("*") if p.is_file()]
+    files = [r for r in server.file_requests() if r.path.endswith(".mov")]
+    assert sum(r.sent for r in files) == mov.stat().st_size  # the whole file, once
+    check_against_truth(work / "results", rel, truth)
+    rows = read_summary(work / "results/summary.tsv")
+    assert [(r["stem"], r["status"]) for r in rows] == [(truth.stem, "dark")]
 
 
 # -- the workflow's form and scale ------------------------------------------------------

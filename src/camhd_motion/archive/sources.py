@@ -30,10 +30,7 @@ import html
 import logging
 import os
 import re
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -131,8 +128,12 @@ def _skipped(kind: str, names: list[str]) -> None:
 
 def parse_md5(text: str) -> str | None:
     """The digest of an ``md5sum``-style line (``<hex>  <name>``), or ``None``."""
-    token = text.strip().split(maxsplit=1)[0].lower() if text.strip() else ""
-    return token if re.fullmatch(r"[0-9a-f]{32}", token) else None
+    from camhd_motion.net.download import parse_md5 as parse
+
+    try:
+        return parse(text, "")
+    except SourceError:
+        return None
 
 
 # -- local directory ---------------------------------------------------------------------
@@ -287,26 +288,55 @@ def index_links(page: str) -> list[str]:
     return names
 
 
-def fetch_text(url: str, *, timeout: float = 30.0, attempts: int = 4) -> str:
-    """GET ``url`` as text, retrying connection errors and 5xx/429 with backoff."""
-    delay = 0.5
-    for attempt in range(1, attempts + 1):
+class PageFetcher:
+    """GETs of small pages from one server over keep-alive connections (thread-safe),
+    with :mod:`camhd_motion.net`'s retries: 5xx/429, drops and timeouts are retried with
+    backoff; 404 and other statuses fail at once.  Same-host redirects are followed."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0, retries: int = 4):
+        from camhd_motion.net.httpconn import ConnectionPool
+        from camhd_motion.net.retry import RetryPolicy
+
+        self._pool = ConnectionPool(url, timeout)
+        self._policy = RetryPolicy(retries=retries)
+
+    def text(self, url: str) -> str:
+        from camhd_motion.net.retry import call_with_retries
+
+        return call_with_retries(lambda: self._get(url), self._policy, url)
+
+    def _get(self, url: str, redirects: int = 0) -> str:
+        from camhd_motion.net.httpconn import (
+            MAX_REDIRECTS,
+            NETWORK_ERRORS,
+            describe,
+            redirect_target,
+            split_url,
+            status_error,
+        )
+        from camhd_motion.net.retry import TransientError
+
+        _, host, port, path = split_url(url)
+        if (host, port) != (self._pool.host, self._pool.port):
+            raise SourceError(f"{url}: not on {self._pool.host}:{self._pool.port}")
+        conn, resp = self._pool.request("GET", path=path)
         try:
-            req = urllib.request.Request(url, headers={"User-Agent": "camhd-motion"})
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return resp.read().decode("utf-8", errors="replace")
-        except urllib.error.HTTPError as err:
-            if err.code < 500 and err.code != 429:
-                raise SourceError(f"{url}: HTTP {err.code}") from None
-            cause = f"HTTP {err.code}"
-        except (urllib.error.URLError, OSError) as err:
-            cause = str(getattr(err, "reason", err))
-        if attempt == attempts:
-            raise SourceError(f"{url}: {cause} (after {attempts} attempts)")
-        log.info("%s: %s; retrying in %.1f s", url, cause, delay)
-        time.sleep(delay)
-        delay *= 2
-    raise AssertionError("unreachable")
+            target = redirect_target(url, resp)
+            if target is None and resp.status != 200:
+                raise status_error(url, resp)
+            body = resp.read() if target is None else b""
+        except NETWORK_ERRORS as err:
+            raise TransientError(describe(err)) from None
+        finally:
+            self._pool.release(conn, resp)
+        if target is not None:
+            if redirects >= MAX_REDIRECTS:
+                raise SourceError(f"{url}: too many redirects")
+            return self._get(target, redirects + 1)
+        return body.decode("utf-8", errors="replace")
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 def http_instrument_url(root: str) -> str:
@@ -320,14 +350,18 @@ def http_instrument_url(root: str) -> str:
 def list_http(root: str, start: dt.date | None = None, end: dt.date | None = None, *,
               md5: bool = True, workers: int = _HTTP_WORKERS) -> list[Video]:
     base = http_instrument_url(root)
+    fetcher = PageFetcher(base)
 
     def subdirs(rel: str) -> list[str]:
         url = base + (rel + "/" if rel else "")
-        return [n[:-1] for n in index_links(fetch_text(url)) if n.endswith("/")]
+        return [n[:-1] for n in index_links(fetcher.text(url)) if n.endswith("/")]
+
+    def digest(md5_url: str | None) -> str | None:
+        return parse_md5(fetcher.text(md5_url)) if md5 and md5_url else None
 
     days = date_dirs(subdirs, start, end)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pages = list(pool.map(lambda d: index_links(fetch_text(f"{base}{d}/")), days))
+        pages = list(pool.map(lambda d: index_links(fetcher.text(f"{base}{d}/")), days))
         found, skipped = [], []
         for day, names in zip(days, pages, strict=True):
             present = set(names)
@@ -339,8 +373,8 @@ def list_http(root: str, start: dt.date | None = None, end: dt.date | None = Non
                     continue
                 url = f"{base}{day}/{urllib.parse.quote(name)}"
                 found.append((url, url + ".md5" if name + ".md5" in present else None))
-        digests = list(pool.map(
-            lambda f: parse_md5(fetch_text(f[1])) if md5 and f[1] else None, found))
+        digests = list(pool.map(digest, [md5_url for _, md5_url in found]))
+    fetcher.close()
     _skipped(root, skipped)
     return [video_from_location(url, None, digest)
             for (url, _), digest in zip(found, digests, strict=True)]

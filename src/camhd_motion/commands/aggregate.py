@@ -42,9 +42,8 @@ def run(args: argparse.Namespace) -> int:
 
     videos = select(read_manifest(args.manifest).videos, parse_day(args.start, "--start"),
                     parse_day(args.end, "--end"), args.pattern)
-    plan = Plan(args.results, "", "", "stream")
     rows = aggregate(
-        plan, videos, failed_records(args.results),
+        Plan(args.results), videos, failed_records(args.results),
         regions_csv=args.regions_csv or os.path.join(args.results, "regions.csv"),
         summary=args.summary or os.path.join(args.results, "summary.tsv"),
         report=args.report or os.path.join(args.results, "report.md"),

@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 
 from camhd_motion.commands.motion import add_motion_params, motion_params_from_args
+from camhd_motion.commands.regions import params_from_args as region_params_from_args
 from camhd_motion.errors import UserError
 from camhd_motion.motion.model import RegionParams
 
@@ -46,11 +47,11 @@ def register(sub) -> None:
                    help="on a bad video (exit 3) write the one-line error here; removed on "
                    "success")
     add_motion_params(p)
-    g = p.add_argument_group("region thresholds (see camhd-motion regions)")
+    g = p.add_argument_group("region thresholds (as for camhd-motion regions)")
     for f in dataclasses.fields(RegionParams):
         default = getattr(RegionParams(), f.name)
         g.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=type(default),
-                       default=default, metavar="N", help=f"default {default}")
+                       metavar="N", help=f"default {default}")
     p.set_defaults(func=run)
 
 
@@ -60,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
     params = motion_params_from_args(args)
     if args.workers < 1:
         raise UserError("--workers must be >= 1")
-    regions = RegionParams(**{f.name: getattr(args, f.name)
-                              for f in dataclasses.fields(RegionParams)})
+    regions = region_params_from_args(args)
     analyze(args.video, args.motion_json, args.regions_json, motion_argv=dataclass_argv(params),
             regions_argv=dataclass_argv(regions), params=params, workers=args.workers,
             reuse=args.reuse, failed_record=args.failed_record)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from camhd_motion.archive.sources import OOI_RAW_DATA
-
-log = logging.getLogger(__name__)
 
 
 def register(sub) -> None:
@@ -41,6 +38,5 @@ def run_list(args: argparse.Namespace) -> int:
     config = {"source": args.source, "start": args.start, "end": args.end, "md5": args.md5,
               "base_url": args.base_url}
     n = refresh_manifest(config, args.output)
-    log.info("%s: %d videos", args.output, n)
     print(f"{args.output}: {n} videos")
     return 0

@@ -120,11 +120,12 @@ class Plan:
     """The videos a run covers and where their files go."""
 
     results: str
-    logs: str
-    downloads: str
-    read_mode: str
+    logs: str = "logs"
+    downloads: str = "downloads"
+    read_mode: str = "stream"
     videos: dict[str, Video] = field(default_factory=dict)  # rel (YYYY/MM/DD/stem) -> video
     failed: dict[str, str] = field(default_factory=dict)  # stem -> error (left out)
+    shard: str | None = None  # "i/n": only that shard's videos (pipeline/shard.py)
 
     @property
     def archive_dir(self) -> str:
@@ -167,9 +168,15 @@ class Plan:
 
 def make_plan(config: Mapping, *, main_process: bool = True,
               notify: Callable[[str], None] = log.info) -> Plan:
-    plan = Plan(config["results"], config["logs"], config["downloads"], config["read_mode"])
+    from camhd_motion.pipeline.shard import in_shard
+
+    shard = config.get("shard")
+    plan = Plan(config["results"], config["logs"], config["downloads"], config["read_mode"],
+                shard=shard)
     failed = {} if config["retry_failed"] else failed_records(config["results"])
     for video in selected_videos(config, may_list=main_process, notify=notify):
+        if not in_shard(video.stem, shard):
+            continue
         if video.stem in failed:
             plan.failed[video.stem] = failed[video.stem]
         else:

@@ -91,18 +91,22 @@ def generate_video(out_root: str | os.PathLike, start_datetime: dt.datetime,
     """
     name = parse_name(make_stem(start_datetime, z_suffix=z_suffix, part=part))
     mov = Path(out_root) / name.archive_path
-    preset_name = preset.name if isinstance(preset, Preset) else preset
+    if not isinstance(preset, Preset):
+        preset = get_preset(preset, width=width, height=height)
+    scene_seed = seed if scene_seed is None else scene_seed
     if is_complete(mov) and not force:
         old = Truth.load(truth_path(mov))
-        if (old.preset, old.seed) != (preset_name, int(seed)):
-            raise UserError(f"{mov} exists with preset {old.preset!r} seed {old.seed}; "
-                            "use --force to replace it")
+        want = (preset.name, int(seed), int(scene_seed), preset.width, preset.height,
+                make_routine(preset, seed, duration).num_frames)
+        have = (old.preset, old.seed, old.scene_seed, old.width, old.height, old.num_frames)
+        if have != want:
+            raise UserError(f"{mov} exists with other parameters (preset {old.preset!r}, seed "
+                            f"{old.seed}, {old.num_frames} frames); use --force to replace it")
         log.info("%s: complete, skipped", mov)
         return mov
 
     t0 = time.perf_counter()
-    video = build_video(preset, seed, duration, scene_seed=scene_seed, effects=effects,
-                        width=width, height=height)
+    video = build_video(preset, seed, duration, scene_seed=scene_seed, effects=effects)
     p, routine = video.preset, video.routine
     n = routine.num_frames
     log.info("%s: %s preset, %d frames, seed %d (setup %.1f s)", mov.name, p.name, n, seed,

@@ -17,56 +17,20 @@ import numpy as np
 from camhd_motion.synth.camera import view_half_extent
 from camhd_motion.synth.presets import Preset
 from camhd_motion.synth.scene import WATER_MAX
+from camhd_motion.synth.steps import FPS, STRIDE, Segment, Step, integrate
+from camhd_motion.synth.thresholds import MAX_STRETCH, fix_margins, labelled_clearly
 
-FPS = 30000 / 1001
-STRIDE, PAIR_OFFSET = 10, 5
-STATIC_T, STATIC_S = 10.0, 0.01  # the static rule: |t| < 10 px and |scale-1| < 0.01 per pair
-MARGIN_T, MARGIN_S = 1.0, 0.001  # no sample pair within this of those thresholds
 MAX_ROLL = math.radians(1.0)
-_MAX_STRETCH = 12  # frames the margin fix may add to one step (10 cover every phase)
 LIGHT_MIN = 0.3  # lamps start from this level: the first lit frame is far from "dark"
 ZOOM_JITTER = 0.02  # zoom moves end within this (relative) of the next level
 ZOOM_SLACK = 1.15  # poses may overshoot the outer zoom levels by this factor
 
 MOVE_KINDS = ("zoom_in", "zoom_out", "N", "NE", "E", "SE", "S", "SW", "W", "NW")
-# Direction of image *content* motion: tx > 0 is "W", ty > 0 is "N".
 _OPPOSITE = {"zoom_in": "zoom_out", "zoom_out": "zoom_in", "N": "S", "S": "N", "E": "W", "W": "E",
              "NE": "SW", "SW": "NE", "NW": "SE", "SE": "NW"}
+# Direction of image *content* motion: tx > 0 is "W", ty > 0 is "N".
 _DIRS = {"W": (1, 0), "E": (-1, 0), "N": (0, 1), "S": (0, -1),
          "NW": (1, 1), "NE": (-1, 1), "SW": (1, -1), "SE": (-1, -1)}
-
-
-@dataclass(frozen=True)
-class Segment:
-    kind: str  # hold | move | drift | dark
-    start_frame: int  # 1-based, inclusive
-    end_frame: int  # inclusive
-    label: str  # static | dark | zoom_in | zoom_out | N | NE | ... | NW
-
-
-@dataclass(frozen=True)
-class Step:
-    """``ramp`` frames speeding up, ``cruise`` frames at full rate, ``ramp`` slowing down.
-    Holds and dark steps have no rates, ``cruise`` is then just their length."""
-
-    kind: str
-    label: str
-    cruise: int
-    ramp: int = 0
-    vel: tuple[float, float] = (0.0, 0.0)  # content motion, px per frame
-    zoom: float = 0.0  # log zoom per frame
-    roll: float = 0.0  # rad per frame
-
-    @property
-    def frames(self) -> int:
-        return self.cruise + 2 * self.ramp
-
-    def weights(self) -> np.ndarray:
-        if self.kind in ("hold", "dark"):
-            return np.zeros(self.frames)
-        k = np.arange(self.ramp)
-        up = 0.5 - 0.5 * np.cos(math.pi * (k + 0.5) / self.ramp) if self.ramp else k * 0.0
-        return np.concatenate([up, np.ones(self.cruise), up[::-1]])
 
 
 @dataclass
@@ -86,94 +50,6 @@ class Routine:
     def pose(self, frame: int) -> tuple[float, float, float, float]:
         i = frame - 1
         return (float(self.x[i]), float(self.y[i]), float(self.z[i]), float(self.roll[i]))
-
-
-def integrate(start, steps: list[Step]):
-    """Poses of every frame of ``steps`` starting from ``start`` = (X, Y, Z, roll).
-
-    Frame ``i`` applies its step's rates times its weight to the pose of frame ``i-1``;
-    pan velocities are image px, so the world step shrinks as 1/Z."""
-    x0, y0, z0, r0 = start
-    w = np.concatenate([s.weights() for s in steps]) if steps else np.zeros(0)
-    per = np.concatenate([np.repeat([[*s.vel, s.zoom, s.roll]], s.frames, axis=0)
-                          for s in steps]) if steps else np.zeros((0, 4))
-    rates = per * w[:, None]
-    roll = r0 + np.cumsum(rates[:, 3])
-    z = z0 * np.exp(np.cumsum(rates[:, 2]))
-    c, s = np.cos(roll), np.sin(roll)
-    dx = -(c * rates[:, 0] - s * rates[:, 1]) / z
-    dy = -(s * rates[:, 0] + c * rates[:, 1]) / z
-    return x0 + np.cumsum(dx), y0 + np.cumsum(dy), z, roll
-
-
-def sample_pairs(n: int, stride: int = STRIDE, offset: int = PAIR_OFFSET):
-    """Sample frames 1, 1+stride, ... and their clamped pairs (1-based)."""
-    f = np.arange(1, n + 1, stride)
-    return f, np.clip(f - offset, 1, n), np.clip(f + offset, 1, n)
-
-
-def pair_truth(x, y, z, roll, a, b):
-    """Vectorised :func:`camera.similarity_between` for 1-based frame arrays ``a -> b``."""
-    a, b = a - 1, b - 1
-    dx, dy = x[a] - x[b], y[a] - y[b]
-    c, s = np.cos(roll[b]), np.sin(roll[b])
-    tx = z[b] * (c * dx + s * dy)
-    ty = z[b] * (-s * dx + c * dy)
-    return z[b] / z[a], roll[a] - roll[b], tx, ty
-
-
-def gap_label(scale: float, tx: float, ty: float, n: int) -> str:
-    """The original ``find_regions`` label of a gap between static regions, from the mean
-    motion of its ``n`` samples."""
-    if n < 2:
-        return "short"
-    label = "zoom_in" if scale > 1.05 else "zoom_out" if scale < 0.95 else "unknown"
-    if tx > 10:
-        label = "NW" if ty > 10 else "SW" if ty < -10 else "W"
-    elif tx < -10:
-        label = "NE" if ty > 10 else "SE" if ty < -10 else "E"
-    elif ty > 10:
-        label = "N"
-    elif ty < -10:
-        label = "S"
-    return label
-
-
-def _labelled_clearly(pose, step: Step, margin: float = 0.1) -> bool:
-    """Whether the gap that ``step`` leaves between two holds gets ``step.label`` from
-    :func:`gap_label` at every sample phase, with every mean at least ``margin`` (relative)
-    away from the label thresholds."""
-    hold = Step("hold", "static", 2 * STRIDE)
-    x, y, z, roll = integrate(pose, [hold, step, replace(hold, cruise=4 * STRIDE)])
-    n = len(x)
-    for phase in range(STRIDE):
-        f = np.arange(1 + phase, n + 1, STRIDE)
-        a, b = np.clip(f - PAIR_OFFSET, 1, n), np.clip(f + PAIR_OFFSET, 1, n)
-        scale, _, tx, ty = pair_truth(x, y, z, roll, a, b)
-        stable = (tx**2 + ty**2 < STATIC_T**2) & (np.abs(scale - 1) < STATIC_S)
-        moving = np.flatnonzero(~stable)
-        first = moving[0]
-        last = first + np.flatnonzero(stable[first:])[0]  # the next static region's start
-        if np.any(stable[first:last]) or not np.all(stable[last:]):
-            return False
-        gap = slice(first, last + 1)
-        m_s, m_x, m_y = scale[gap].mean(), tx[gap].mean(), ty[gap].mean()
-        if gap_label(m_s, m_x, m_y, last + 1 - first) != step.label:
-            return False
-        # Every mean clearly on one side of its threshold.
-        lo_t, hi_t = STATIC_T * (1 - margin), STATIC_T * (1 + margin)
-        if any(lo_t < abs(v) < hi_t for v in (m_x, m_y)):
-            return False
-        if 0.05 * (1 - margin) < abs(m_s - 1) < 0.05 * (1 + margin):
-            return False
-    return True
-
-
-def near_threshold(scale, tx, ty) -> np.ndarray:
-    """Pairs whose static verdict would hinge on a small estimation error."""
-    near_t = np.abs(np.hypot(tx, ty) - STATIC_T) <= MARGIN_T
-    near_s = np.abs(np.abs(scale - 1.0) - STATIC_S) <= MARGIN_S
-    return near_t | near_s
 
 
 class _Planner:
@@ -221,15 +97,15 @@ class _Planner:
             make, cruise, zoom_room = drawn
             # Lengthen until the original's gap label is right whatever the sample phase.
             for _ in range(30):
-                if cruise > zoom_room or _labelled_clearly(self.pose, make(cruise)):
+                if cruise > zoom_room or labelled_clearly(self.pose, make(cruise)):
                     break
                 cruise += 5
-            if cruise > zoom_room or not _labelled_clearly(self.pose, make(cruise)):
+            if cruise > zoom_room or not labelled_clearly(self.pose, make(cruise)):
                 continue
             step = make(cruise)
             x, y, z, r = integrate(self.pose, [step])
             # Room for the margin fix to lengthen the cruise.
-            margin = 80.0 + _MAX_STRETCH * math.hypot(*step.vel) / z[-1]
+            margin = 80.0 + MAX_STRETCH * math.hypot(*step.vel) / z[-1]
             if self.in_bounds((x[-1], y[-1], z[-1], r[-1]), margin):
                 return step
         return None
@@ -311,32 +187,6 @@ def _light(n: int, steps: list[Step], preset: Preset) -> np.ndarray:
     return light
 
 
-def _fix_margins(start, steps: list[Step]) -> list[Step]:
-    """Lengthen holds / move cruises one frame at a time until no sample pair is near a
-    static threshold.  Each change only shifts what follows it, so the scan moves forward."""
-    steps = list(steps)
-    extra = [0] * len(steps)
-    while True:
-        x, y, z, roll = integrate(start, steps)
-        _, a, b = sample_pairs(len(x))
-        scale, _, tx, ty = pair_truth(x, y, z, roll, a, b)
-        bad = np.flatnonzero(near_threshold(scale, tx, ty))
-        if not len(bad):
-            return steps
-        lo, hi = int(a[bad[0]]), int(b[bad[0]]) - 1  # 0-based frames whose motion counts
-        ends = np.cumsum([s.frames for s in steps])
-        starts = ends - np.array([s.frames for s in steps])
-        moving = [i for i, s in enumerate(steps)
-                  if s.kind in ("move", "drift") and starts[i] <= hi and ends[i] > lo]
-        m = moving[-1]
-        slowing = ends[m] - steps[m].ramp <= hi
-        target = m if slowing else m - 1
-        extra[target] += 1
-        if extra[target] > _MAX_STRETCH:
-            raise RuntimeError("synthetic routine: cannot keep sample pairs off the thresholds")
-        steps[target] = replace(steps[target], cruise=steps[target].cruise + 1)
-
-
 def make_routine(preset: Preset, seed: int, duration: float | None = None) -> Routine:
     """The routine of one video.  ``duration`` (s) overrides the preset's; with
     ``preset.all_kinds`` the video is at least as long as needed to show every move."""
@@ -355,36 +205,42 @@ def make_routine(preset: Preset, seed: int, duration: float | None = None) -> Ro
     drifts_at = set()
     if preset.min_drifts:
         drifts_at = set(plan.rng.choice(np.arange(1, 9), preset.min_drifts, replace=False))
-    longest_move = max(preset.pan_cruise_frames[1] + 20, 120)
+    hold_min = plan.frames(preset.hold_s[0])
+    longest_move = max(preset.pan_cruise_frames[1] + 20, 130)  # zooms: up to ~120 frames
+
+    def room() -> int | None:  # frames left before the final darkness
+        return None if target is None else target - sum(s.frames for s in plan.steps) - dark_end
+
     station = 0
     while True:
-        used = sum(s.frames for s in plan.steps)
         must_go_on = preset.all_kinds and deck
-        room = None if target is None else target - used - dark_end
-        if not must_go_on and (room is None
-                               or room < longest_move + 2 * plan.frames(preset.hold_s[1])):
+        left = room()
+        if not must_go_on and (left is None or left < longest_move + 2 * hold_min):
             break
         if not deck:  # later decks: more zooms, so that every zoom level gets visited
             deck = list(plan.rng.permutation([*MOVE_KINDS, "zoom_in", "zoom_out"]))
         plan.add(plan.next_move(deck))
-        plan.add(plan.hold())
+        hold = plan.hold()
+        if target is not None:  # leave room for the final hold
+            hold = replace(hold, cruise=max(hold_min, min(hold.cruise, room() - hold_min)))
+        plan.add(hold)
         station += 1
         if station in drifts_at or plan.rng.random() < preset.drift_prob:
             step = plan.drift()
-            if step is not None:
+            if step is not None and (target is None or room() - step.frames >= hold_min):
                 plan.add(step)
     if plan.steps[-1].kind != "hold":
         plan.add(plan.hold())
-    if target is not None:  # the last hold fills the remaining time
-        used = sum(s.frames for s in plan.steps)
-        last = plan.steps[-1]
-        plan.steps[-1] = replace(last, cruise=max(last.cruise, last.cruise + target - used
-                                                  - dark_end))
-    steps = _fix_margins(plan.start, plan.steps)
-    if target is not None:  # give back the frames the margin fix added, from the last hold
-        surplus = sum(s.frames for s in steps) + dark_end - target
-        keep = plan.frames(preset.hold_s[0])
-        steps[-1] = replace(steps[-1], cruise=max(keep, steps[-1].cruise - surplus))
+    steps = fix_margins(plan.start, plan.steps)
+    if target is not None:
+        # The last hold (at most a normal hold; it keeps room for the lamp ramps and a
+        # second of full light) and the final darkness fill the remaining time.  Changing
+        # them moves no sample pair of the moves.
+        shortest = plan.frames(preset.ramp_on_s + preset.ramp_off_s + 1.0)
+        room = target - sum(s.frames for s in steps[:-1]) - dark_end
+        steps[-1] = replace(steps[-1], cruise=int(np.clip(room, shortest,
+                                                          plan.frames(preset.hold_s[1]))))
+        dark_end = max(dark_end, target - sum(s.frames for s in steps))
     steps.append(Step("dark", "dark", dark_end))
     return _finish(plan, steps, preset)
 

@@ -16,7 +16,7 @@ import numpy as np
 from camhd_motion.geometry import Similarity
 from camhd_motion.motion.model import MotionSample
 from camhd_motion.synth.camera import similarity_between
-from camhd_motion.synth.routine import Segment
+from camhd_motion.synth.steps import Segment
 
 FORMAT = "camhd-synth-truth"
 VERSION = 1

@@ -24,6 +24,7 @@ import pytest
 
 from camhd_motion.errors import UserError, VideoError
 from camhd_motion.formats.optical_flow import read_optical_flow
+from camhd_motion.formats.regions_json import read_regions_json
 from camhd_motion.motion.analyze import analyze_video
 from camhd_motion.motion.model import MotionParams
 from camhd_motion.native import (
@@ -437,3 +438,22 @@ def test_motion_command_native_engine(videos, native_bin, tmp_path):
     assert r.returncode == 3
     assert r.stderr.strip().splitlines()[-1].startswith(
         f"camhd-motion motion: error: {videos['truncated']}: truncated")
+
+
+def test_workflow_job_with_native_engine(videos, native_bin, tmp_path):
+    """The pipeline's per-video job (``camhd-motion analyze``, config ``motion.engine``)
+    runs the native engine and gets the Python engine's regions."""
+    def analyze(engine):
+        out = tmp_path / engine
+        cmd = [sys.executable, "-m", "camhd_motion", "analyze", str(videos["main"]),
+               "--motion-json", str(out / "m.json"), "--regions-json", str(out / "r.json"),
+               "--engine", engine, "--native-bin", str(native_bin)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return read_optical_flow(out / "m.json"), read_regions_json(out / "r.json")
+
+    (py_motion, py_regions), (nat_motion, nat_regions) = analyze("python"), analyze("native")
+    assert nat_motion.engine == "native" and py_motion.engine == "python"
+    assert [r.start_frame for r in nat_regions.regions] == [
+        r.start_frame for r in py_regions.regions]
+    assert [r.type for r in nat_regions.regions] == [r.type for r in py_regions.regions]

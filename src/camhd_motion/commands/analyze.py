@@ -46,6 +46,9 @@ def register(sub) -> None:
     p.add_argument("--failed-record", metavar="FILE",
                    help="on a bad video (exit 3) write the one-line error here; removed on "
                    "success")
+    p.add_argument("--engine", choices=("python", "native"), default="python",
+                   help="motion engine (as for camhd-motion motion)")
+    p.add_argument("--native-bin", help="path of camhd-motion-native (native engine)")
     add_motion_params(p)
     g = p.add_argument_group("region thresholds (as for camhd-motion regions)")
     for f in dataclasses.fields(RegionParams):
@@ -62,7 +65,11 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise UserError("--workers must be >= 1")
     regions = region_params_from_args(args)
-    analyze(args.video, args.motion_json, args.regions_json, motion_argv=dataclass_argv(params),
+    engine_argv = ["--engine", args.engine]
+    if args.native_bin:
+        engine_argv += ["--native-bin", args.native_bin]
+    analyze(args.video, args.motion_json, args.regions_json,
+            motion_argv=dataclass_argv(params) + engine_argv,
             regions_argv=dataclass_argv(regions), params=params, workers=args.workers,
             reuse=args.reuse, failed_record=args.failed_record)
     return 0

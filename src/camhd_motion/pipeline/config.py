@@ -97,8 +97,12 @@ def _cli(options: Mapping[str, Any]) -> str:
 
 def motion_args(config: Mapping) -> str:
     """``camhd-motion motion`` options from ``config['motion']`` (without ``workers``,
-    which is the job's thread count and does not change results)."""
-    return _cli({k: v for k, v in config["motion"].items() if k != "workers"})
+    which is the job's thread count and does not change results; ``native_bin`` only when
+    set)."""
+    options = {k: v for k, v in config["motion"].items() if k != "workers"}
+    if not options.get("native_bin"):
+        options.pop("native_bin", None)
+    return _cli(options)
 
 
 def regions_args(config: Mapping) -> str:

@@ -7,6 +7,7 @@ rule aggregate:
     input:
         manifest=config["manifest"],
         regions=get_all_regions,
+        motion=get_all_motion,
     output:
         regions=f"{RESULTS}/regions.csv",
         summary=f"{RESULTS}/summary.tsv",

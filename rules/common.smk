@@ -23,7 +23,13 @@ try:
             config, load_schema(os.path.join(workflow.basedir, "config/schema.yaml"))
         )
     )
-    PLAN = make_plan(config, main_process=workflow.is_main_process, notify=logger.info)
+    # with a default storage (gs://), the bucket holds a copy of the manifest
+    PLAN = make_plan(
+        config,
+        main_process=workflow.is_main_process,
+        notify=logger.info,
+        storage_settings=workflow.storage_settings,
+    )
 except CamhdError as err:  # one line, before any job
     print(err if isinstance(err, ConfigError) else f"error: {err}", file=sys.stderr)
     sys.exit(1)
@@ -83,6 +89,11 @@ def get_download_md5(wildcards):
 
 def get_all_regions(wildcards):
     return [PLAN.regions_json(rel) for rel in PLAN.videos]
+
+
+def get_all_motion(wildcards):
+    """Inputs too, so that a job without the shared results tree (gs:// storage) has them."""
+    return [PLAN.motion_json(rel) for rel in PLAN.videos]
 
 
 def selection_args():

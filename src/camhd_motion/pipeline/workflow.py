@@ -167,13 +167,23 @@ class Plan:
 
 
 def make_plan(config: Mapping, *, main_process: bool = True,
-              notify: Callable[[str], None] = log.info) -> Plan:
+              notify: Callable[[str], None] = log.info, storage_settings=None) -> Plan:
+    """``storage_settings``: snakemake's; with a default storage the manifest is
+    mirrored in it (pipeline/storage.py)."""
     from camhd_motion.pipeline.shard import in_shard
+    from camhd_motion.pipeline.storage import fetch_manifest, manifest_url, publish_manifest
 
+    stored = manifest_url(config, storage_settings)
+    if stored and not os.path.exists(config["manifest"]):
+        fetch_manifest(stored, config["manifest"])
     shard = config.get("shard")
     plan = Plan(config["results"], config["logs"], config["downloads"], config["read_mode"],
                 shard=shard)
-    failed = {} if config["retry_failed"] else failed_records(config["results"])
+    # Only the main process leaves recorded bad videos out: a cluster job (its own parse)
+    # must still find the video the main process sent it, e.g. on a retry after the
+    # first attempt recorded it.
+    skip_failed = main_process and not config["retry_failed"]
+    failed = failed_records(config["results"]) if skip_failed else {}
     for video in selected_videos(config, may_list=main_process, notify=notify):
         if not in_shard(video.stem, shard):
             continue
@@ -181,6 +191,8 @@ def make_plan(config: Mapping, *, main_process: bool = True,
             plan.failed[video.stem] = failed[video.stem]
         else:
             plan.videos[video.rel] = video
+    if stored and main_process:
+        publish_manifest(config["manifest"], stored)
     return plan
 
 

@@ -1,0 +1,155 @@
+"""profiles/slurm on the real SLURM cluster of this machine (``bash .ci/slurm-cluster.sh up``).
+
+The profile as shipped, with only the local cluster's settings on top (account root,
+partition debug, status checks after 2 s, 2-video batches on a 2-CPU node).  Proves that
+every job went through sbatch (sacct, by the run's ID), that the numbers equal a local
+run's, and that a bad video is retried as a new SLURM job and reported while its batch
+mate's results are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from camhd_motion.archive.names import make_stem, parse_name
+from camhd_motion.pipeline.aggregate import read_summary
+
+REPO = Path(__file__).resolve().parents[1]
+PREFIX = "RS03ASHS/PN03B/06-CAMHDA301"
+LOCAL_CLUSTER = ["--slurm-init-seconds-before-status-checks", "2", "--group-components",
+                 "videos=2", "--cores", "2", "--jobs", "4", "--slurm-keep-successful-logs"]
+
+
+def _cluster_up() -> str | None:
+    if not shutil.which("sbatch") or not shutil.which("sacct"):
+        return "no sbatch/sacct on PATH (SLURM not installed)"
+    ping = subprocess.run(["sinfo", "-h", "-p", "debug", "-o", "%a"], capture_output=True,
+                          text=True)
+    if ping.returncode != 0 or "up" not in ping.stdout:
+        return "no SLURM partition 'debug' up: run `bash .ci/slurm-cluster.sh up`"
+    return None
+
+
+pytestmark = [pytest.mark.slurm,
+              pytest.mark.skipif(_cluster_up() is not None, reason=str(_cluster_up()))]
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, CAMHD_SLURM_ACCOUNT="root", CAMHD_SLURM_PARTITION="debug")
+    # SIGINT on timeout: snakemake then scancels its jobs (SIGTERM would not)
+    cmd = ["timeout", "-s", "INT", "-k", "30", "600", sys.executable, "-m", "snakemake",
+           "-s", str(REPO / "Snakefile"), "--configfile", "config.yaml",
+           "--profile", str(REPO / "profiles" / "slurm"), *LOCAL_CLUSTER, *args]
+    return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
+
+
+def sacct(run_id: str) -> dict[str, str]:
+    """``{slurm job id: state}`` of the jobs named after the snakemake run."""
+    out = subprocess.run(["sacct", "-X", "-n", "-P", "-S", "now-6hours", "--name", run_id,
+                          "-o", "JobIDRaw,State"], capture_output=True, text=True, check=True)
+    return dict(line.split("|")[:2] for line in out.stdout.split())
+
+
+def submitted(log: str) -> dict[str, str]:
+    """``{slurm job id: its log file}`` of every submission the snakemake log reports."""
+    return dict(re.findall(r"submitted with SLURM jobid (\d+) \(log: (\S+)\)", log))
+
+
+def targets(slurm_log: str) -> list[str]:
+    """The videos a SLURM job was given: the --target-jobs of its first snakemake."""
+    m = re.search(r"--target-jobs (.*?) --allowed-rules", Path(slurm_log).read_text())
+    return re.findall(r"analyze:vid=(\S+)", m[1])
+
+
+def without_performance(path: Path) -> dict:
+    doc = json.loads(path.read_text())
+    doc.pop("performance", None)  # wall times and host: differ from run to run
+    return doc
+
+
+def write_config(workdir: Path, source: Path) -> Path:
+    workdir.mkdir(parents=True)
+    (workdir / "config.yaml").write_text(yaml.safe_dump({"source": str(source)}))
+    return workdir
+
+
+def test_slurm_run_equals_local_run(tmp_path, synth_archive):
+    local = write_config(tmp_path / "local", synth_archive.root)
+    subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"),
+                    "--configfile", "config.yaml", "--cores", "2"], cwd=local, check=True,
+                   capture_output=True, timeout=600)
+    work = write_config(tmp_path / "slurm", synth_archive.root)
+    proc = snakemake(work)
+    log = proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    run_id = re.search(r"SLURM run ID: (\S+)", log)[1]
+    jobs = submitted(log)
+    # 3 videos in batches of 2, then the aggregate: 3 sbatch jobs, all by this run
+    assert len(jobs) == 3
+    assert sacct(run_id) == dict.fromkeys(jobs, "COMPLETED")
+    ran = [vid for slurm_log in jobs.values() for vid in targets(slurm_log)]
+    videos = sorted(p.relative_to(synth_archive.root / PREFIX).with_suffix("").as_posix()
+                    for p in (synth_archive.root / PREFIX).rglob("*.mov"))
+    assert sorted(ran) == videos  # every video in exactly one SLURM job
+    assert "Nothing to be done" in snakemake(work, "-n").stdout
+    # same numbers as the local run
+    for rel in videos:
+        for suffix in ("_optical_flow.json", "_optical_flow_regions.json"):
+            path = f"results/{PREFIX}/{rel}{suffix}"
+            assert without_performance(work / path) == without_performance(local / path)
+    assert (work / "results/regions.csv").read_text() == (
+        local / "results/regions.csv").read_text()
+    drop = ("seconds",)
+    assert ([{k: v for k, v in r.items() if k not in drop}
+             for r in read_summary(work / "results/summary.tsv")]
+            == [{k: v for k, v in r.items() if k not in drop}
+                for r in read_summary(local / "results/summary.tsv")])
+
+
+def test_bad_video_is_retried_by_slurm_then_reported(tmp_path, synth_archive):
+    """A truncated video and a good one, in one 2-video batch: the batch job fails, is
+    resubmitted (profile retries: 2, so 3 SLURM jobs), the bad video is recorded and
+    reported, the good one's results are kept; the next run only aggregates."""
+    good = synth_archive.black[0].mov  # the short one
+    day = tmp_path / "archive" / good.relative_to(synth_archive.root).parent
+    day.mkdir(parents=True)
+    (day / good.name).symlink_to(good)
+    name = parse_name(good.name)
+    bad_stem = make_stem(name.start.replace(hour=23, minute=59), z_suffix=name.z_suffix)
+    (day / f"{bad_stem}.mov").write_bytes(good.read_bytes()[:50_000])
+    work = write_config(tmp_path / "run", tmp_path / "archive")
+
+    proc = snakemake(work)
+    log = proc.stderr
+    assert proc.returncode != 0
+    run_id = re.search(r"SLURM run ID: (\S+)", log)[1]
+    jobs = submitted(log)
+    states = sacct(run_id)
+    with_bad = [j for j, slurm_log in jobs.items()
+                if any(bad_stem in vid for vid in targets(slurm_log))]
+    assert len(with_bad) == 3  # first attempt + 2 retries, each a new sbatch job
+    assert {states[j] for j in with_bad} == {"FAILED"}
+    assert f"1 bad video(s) recorded in results/failed/ ({bad_stem})" in log
+    results = work / "results" / PREFIX
+    good_rel = good.relative_to(synth_archive.root / PREFIX).with_suffix("").as_posix()
+    assert (results / f"{good_rel}_optical_flow_regions.json").exists()
+    assert not list(results.rglob(f"{bad_stem}*"))
+    record = work / f"results/failed/{good_rel.rsplit('/', 1)[0]}/{bad_stem}.txt"
+    assert bad_stem in record.read_text()
+
+    # the next run leaves the bad video out: only the aggregate, one more SLURM job
+    again = snakemake(work)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert list(sacct(re.search(r"SLURM run ID: (\S+)", again.stderr)[1]).values()) == [
+        "COMPLETED"]
+    rows = {r["stem"]: r["status"] for r in read_summary(work / "results/summary.tsv")}
+    assert rows == {bad_stem: "failed", good.stem: "dark"}

@@ -5,14 +5,15 @@ For one 1920x1080 ProRes video (made with the synthetic generator if not given) 
 stride, prints wall and CPU seconds of:
 
 * ``floor``   -- read + decode of exactly the frames the analysis needs, nothing else,
-                 split over the same worker processes (the physical limit: ProRes has no
-                 reduced-resolution decode);
+                 split over the same worker processes, in the same chunks (the physical
+                 limit: ProRes has no reduced-resolution decode);
 * ``python``  -- the Python engine (``camhd-motion motion``);
 * ``native``  -- the C++ engine, if built;
 
-with the ratio to the floor and the peak resident memory of the whole process tree.
-Machines are noisy: each figure is the best (minimum) of ``--repeat`` runs, and only the
-ratios measured in one run are meant to be compared.
+with the ratios to the floor (wall: the target; CPU: steadier on a shared machine) and the
+peak resident memory of the whole process tree.  Machines are noisy: the variants run in
+interleaved rounds, each figure is the best of ``--repeat`` rounds, and only the ratios
+measured in one run are meant to be compared.
 
     python bench/speed.py [--video PATH] [--strides 10 1] [--workers 2] [--repeat 3]
 """
@@ -34,13 +35,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _decode_chunk(location: str, frames: list[int]) -> int:
+def _decode_chunk(location: str, index, frames: list[int]) -> int:
     from camhd_motion.video.decoder import ProResDecoder
-    from camhd_motion.video.movindex import read_index
     from camhd_motion.video.sources import open_source
 
     source = open_source(location)
-    index = read_index(source)
     decoder = ProResDecoder(index.codec_tag, index.width, index.height)
     ranges = [index.frame_range(f) for f in frames]
     for data in source.read_many(ranges):
@@ -57,6 +56,7 @@ def decode_floor(location: str, stride: int, offset: int, workers: int) -> dict:
     from camhd_motion.video.sources import open_source
 
     t0 = time.perf_counter()
+    before = os.times()
     source = open_source(location)
     index = read_index(source)
     source.close()
@@ -65,8 +65,13 @@ def decode_floor(location: str, stride: int, offset: int, workers: int) -> dict:
     frame_lists = [needed_frames(c) for c in chunks]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        decoded = sum(pool.map(_decode_chunk, [location] * len(frame_lists), frame_lists))
-    return {"wall": time.perf_counter() - t0, "frames": decoded}
+        n = len(frame_lists)
+        decoded = sum(pool.map(_decode_chunk, [location] * n, [index] * n, frame_lists))
+    after = os.times()  # the pool's workers have been waited for: their CPU is counted
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    ) + (after.user - before.user) + (after.system - before.system)
+    return {"wall": time.perf_counter() - t0, "cpu": cpu, "frames": decoded}
 
 
 def _tree_rss_kb(pid: int) -> int:
@@ -158,26 +163,35 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for stride in args.strides:
-            floor = min((decode_floor(video, stride, 5, args.workers) for _ in range(args.repeat)),
-                        key=lambda r: r["wall"])
+            # Rounds interleave the variants, so a burst of load elsewhere hits them alike;
+            # each variant's figure is its best round.
+            runs: dict[str, list[dict]] = {"floor": [], **{e: [] for e in engines}}
+            for _ in range(args.repeat):
+                runs["floor"].append(decode_floor(video, stride, 5, args.workers))
+                for engine in engines:
+                    out = os.path.join(tmp, f"{engine}_{stride}.json")
+                    runs[engine].append(
+                        run_measured(engine_cmd(engine, video, out, stride, args.workers)))
+            floor = min(runs["floor"], key=lambda r: r["wall"])
+            floor_cpu = min(r["cpu"] for r in runs["floor"])
             rows.append({"stride": stride, "what": "floor", "wall": floor["wall"],
-                         "frames": floor["frames"]})
+                         "cpu": floor_cpu, "frames": floor["frames"]})
             for engine in engines:
-                out = os.path.join(tmp, f"{engine}_{stride}.json")
-                runs = [run_measured(engine_cmd(engine, video, out, stride, args.workers))
-                        for _ in range(args.repeat)]
-                best = min(runs, key=lambda r: r["wall"])
-                best["rss_mb"] = max(r["rss_mb"] for r in runs)
+                best = min(runs[engine], key=lambda r: r["wall"])
+                best["cpu"] = min(r["cpu"] for r in runs[engine])
+                best["rss_mb"] = max(r["rss_mb"] for r in runs[engine])
                 rows.append({"stride": stride, "what": engine, **best,
-                             "ratio": best["wall"] / floor["wall"]})
+                             "ratio": best["wall"] / floor["wall"],
+                             "cpu_ratio": best["cpu"] / floor_cpu})
     print(f"\nvideo: {video}\nworkers: {args.workers}, best of {args.repeat}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores")
-    head = ("stride", "what", "wall s", "cpu s", "x floor", "peak RSS MB")
-    print("{:>6} {:>8} {:>8} {:>8} {:>8} {:>12}".format(*head))
+    head = ("stride", "what", "wall s", "cpu s", "wall/floor", "cpu/floor", "peak RSS MB")
+    print("{:>6} {:>8} {:>8} {:>8} {:>10} {:>9} {:>12}".format(*head))
     nan = float("nan")
     for r in rows:
-        print(f"{r['stride']:>6} {r['what']:>8} {r['wall']:>8.2f} {r.get('cpu', nan):>8.2f}"
-              f" {r.get('ratio', 1.0):>8.2f} {r.get('rss_mb', nan):>12.0f}")
+        print(f"{r['stride']:>6} {r['what']:>8} {r['wall']:>8.2f} {r['cpu']:>8.2f}"
+              f" {r.get('ratio', 1.0):>10.2f} {r.get('cpu_ratio', 1.0):>9.2f}"
+              f" {r.get('rss_mb', nan):>12.0f}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

@@ -36,12 +36,14 @@ def block_sum(plane: np.ndarray, factor: int) -> np.ndarray:
     h = plane.shape[0] - plane.shape[0] % factor
     w = plane.shape[1] - plane.shape[1] % factor
     plane = plane[:h, :w]
-    rows = plane[0::factor].copy()
-    for i in range(1, factor):
-        rows += plane[i::factor]
-    out = rows[:, 0::factor].copy()
-    for j in range(1, factor):
-        out += rows[:, j::factor]
+    if factor == 1:
+        return plane.copy()
+    rows = np.add(plane[0::factor], plane[1::factor])
+    for i in range(2, factor):
+        np.add(rows, plane[i::factor], out=rows)
+    out = np.add(rows[:, 0::factor], rows[:, 1::factor])
+    for j in range(2, factor):
+        np.add(out, rows[:, j::factor], out=out)
     return out
 
 

@@ -12,7 +12,7 @@ rule analyze:
     input:
         get_video_input,
     output:
-        motion=update(PLAN.motion_json("{vid}")),
+        motion=motion_output("{vid}"),
         regions=PLAN.regions_json("{vid}"),
     log:
         f"{LOGS}/analyze/{{vid}}.log",

@@ -68,6 +68,14 @@ def get_final_outputs():
     ] + per_video
 
 
+def motion_output(vid):
+    """update(): a rerun may reuse the motion file.  Not with a default storage (gs://):
+    snakemake 9.27.1 then fails to back up an update() output that is only in the bucket
+    (FileNotFoundError), so there the motion is recomputed."""
+    path = PLAN.motion_json(vid)
+    return path if workflow.storage_settings.default_storage_provider else update(path)
+
+
 def get_video_input(wildcards):
     """The local video or its download; nothing for a streamed URL."""
     return PLAN.video_input(wildcards.vid)

@@ -1,5 +1,7 @@
 # Whole-file download of a remote video, for read_mode: download.  The file is temp(): it
-# is deleted as soon as the video's analyze job has read it.
+# is deleted as soon as the video's analyze job has read it.  Transient faults are retried
+# inside `camhd-motion download` (resuming the .part file); job-level retries belong in
+# the profiles (a rule-level `retries:` would rerun inside the same SLURM job).
 
 
 rule download:
@@ -7,7 +9,6 @@ rule download:
         temp(PLAN.download_path("{vid}")),
     log:
         f"{LOGS}/download/{{vid}}.log",
-    retries: 2
     conda:
         "../envs/camhd-motion.yaml"
     threads: 1

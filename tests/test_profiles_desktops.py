@@ -8,6 +8,7 @@ and what Snakemake's directory locks do and do not protect (docs/PROFILES.md).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -19,7 +20,8 @@ import pytest
 import yaml
 
 from camhd_motion.pipeline.aggregate import read_summary
-from camhd_motion.pipeline.shard import shard_index
+from camhd_motion.pipeline.config import ConfigError
+from camhd_motion.pipeline.shard import in_shard, parse_shard, shard_index
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "profiles" / "desktops"
@@ -45,6 +47,24 @@ def executed(log: str, rule: str) -> list[str]:
     blocks = re.split(r"\n(?=(?:local)?rule \w+:)", log)
     return [m[1] for b in blocks if re.match(rf"(?:local)?rule {rule}:", b)
             for m in [re.search(r"wildcards: vid=(\S+)", b)] if m]
+
+
+def test_shard_is_a_fixed_hash_of_the_stem():
+    # pinned: a video's shard must never change between versions (machines would overlap)
+    assert [shard_index("CAMHDA301-20160101T000000Z", n) for n in (2, 3, 16)] == [1, 1, 9]
+    assert [shard_index("CAMHDA301-20190104T121500", n) for n in (2, 3, 16)] == [1, 2, 11]
+    assert [shard_index("CAMHDA301-20170815T090000Z_01", n) for n in (2, 3, 16)] == [2, 3, 8]
+    stems = [f"CAMHDA301-2016{m:02d}{d:02d}T{h:02d}0000Z" for m in range(1, 13)
+             for d in range(1, 29) for h in range(0, 24, 3)]
+    for n in (1, 3, 16):
+        for stem in stems[:50]:
+            assert sum(in_shard(stem, f"{i}/{n}") for i in range(1, n + 1)) == 1
+        sizes = [sum(shard_index(s, n) == i for s in stems) for i in range(1, n + 1)]
+        assert min(sizes) > 0.8 * len(stems) / n  # even enough
+    assert in_shard("anything", None) and parse_shard(" 2/3 ") == (2, 3)
+    for bad in ("0/3", "4/3", "2", "x/3", ""):
+        with pytest.raises(ConfigError, match="config error: shard"):
+            parse_shard(bad)
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +142,62 @@ def test_what_the_directory_lock_protects(shard_run, tmp_path):
     # the other shard does not touch that file: it runs, and on exit removes all locks
     run(workdir, "--config", f"shard={other}")
     assert not lock.exists()
+
+
+def test_desktops_sharing_a_bucket(tmp_path, synth_archive, gcs_emulator, archive_http_server):
+    """The other shared store: each desktop its own working directory, all results in one
+    bucket (GCS emulator); the videos come from the archive's HTTP server."""
+    server = archive_http_server(synth_archive.root)
+    gcs_emulator.bucket("camhd-desktops")
+    bucket = ["--default-storage-provider", "gcs", "--default-storage-prefix",
+              "gs://camhd-desktops/run", "--storage-gcs-project", "test"]
+    dirs = {name: tmp_path / name for name in ("desk1", "desk2", "desk3")}
+    for d in dirs.values():
+        d.mkdir()
+        (d / "config.yaml").write_text(yaml.safe_dump({"source": server.url}))
+    procs = {shard: subprocess.Popen(command(*bucket, "--config", f"shard={shard}"),
+                                     cwd=dirs[f"desk{shard[0]}"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+             for shard in ("1/2", "2/2")}
+    ran = []
+    for proc in procs.values():
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        ran += executed(err, "analyze")
+    assert sorted(ran) == sorted(v.truth.path.split("/", 3)[3][: -len(".mov")]
+                                 for v in synth_archive.videos)
+    # a third machine (no local results at all) sees only the aggregate to do, and does it
+    done = run(dirs["desk3"], *bucket, "--allowed-rules", "aggregate", "all")
+    assert executed(done.stderr, "analyze") == []
+    assert "Nothing to be done" in run(dirs["desk3"], *bucket, "-n").stdout
+    summary = tmp_path / "summary.tsv"
+    blob = gcs_emulator.client.bucket("camhd-desktops").blob("run/results/summary.tsv")
+    blob.download_to_filename(summary)
+    assert len(read_summary(summary)) == len(synth_archive.videos)
+
+
+def test_shards_script_shares_the_work(tmp_path, synth_archive):
+    """profiles/desktops/shards.sh on two desktops at once: each claims free shards, no
+    video runs twice, and the aggregate is made at the end."""
+    workdir = tmp_path / "shared"
+    workdir.mkdir()
+    (workdir / "config.yaml").write_text(yaml.safe_dump({"source": str(synth_archive.root)}))
+    cmd = ["bash", str(PROFILE / "shards.sh"), "3", "-s", str(REPO / "Snakefile"),
+           "--configfile", "config.yaml", "--cores", "1"]
+    env = dict(os.environ, SNAKEMAKE=str(Path(sys.executable).parent / "snakemake"))
+    procs = [subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    ran = []
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        ran += executed(err, "analyze")
+    assert sorted(ran) == sorted(v.truth.path.split("/", 3)[3][: -len(".mov")]
+                                 for v in synth_archive.videos)
+    assert sorted(p.name for p in (workdir / ".shards/3").iterdir()) == [
+        "1.done", "2.done", "3.done"]  # no claim left behind
+    assert "Nothing to be done" in run(workdir, "-n").stdout
+    # a late joiner finds nothing to do and runs no snakemake job
+    late = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert late.returncode == 0 and not executed(late.stderr, "analyze")

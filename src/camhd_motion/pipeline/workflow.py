@@ -179,11 +179,7 @@ def make_plan(config: Mapping, *, main_process: bool = True,
     shard = config.get("shard")
     plan = Plan(config["results"], config["logs"], config["downloads"], config["read_mode"],
                 shard=shard)
-    # Only the main process leaves recorded bad videos out: a cluster job (its own parse)
-    # must still find the video the main process sent it, e.g. on a retry after the
-    # first attempt recorded it.
-    skip_failed = main_process and not config["retry_failed"]
-    failed = failed_records(config["results"]) if skip_failed else {}
+    failed = {} if config["retry_failed"] else failed_records(config["results"])
     for video in selected_videos(config, may_list=main_process, notify=notify):
         if not in_shard(video.stem, shard):
             continue

@@ -28,11 +28,12 @@ if [ ! -x .venv/bin/python ] || ! ok_python .venv/bin/python; then
     "$py" -m venv .venv
 fi
 
-# (re)install when pyproject.toml changed since the last install
+# (re)install when pyproject.toml or the pins changed since the last install; every
+# package at the exact version of envs/constraints.txt (the transitive ones too)
 stamp=.venv/.camhd-motion-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ envs/constraints.txt -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q -U pip setuptools wheel
-    .venv/bin/python -m pip install -q -e ".[workflow,dev]"
+    .venv/bin/python -m pip install -q -c envs/constraints.txt -e ".[workflow,dev]"
     touch "$stamp"
 fi
 

@@ -1,5 +1,7 @@
 #include "decoder.hpp"
 
+#include "errors.hpp"
+
 #include <set>
 
 extern "C" {
@@ -11,12 +13,6 @@ extern "C" {
 
 namespace camhd {
 namespace {
-
-std::string av_error(int code) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
-    av_strerror(code, buf, sizeof buf);
-    return buf;
-}
 
 uint32_t fourcc(const std::string& tag) {
     return static_cast<uint32_t>(static_cast<unsigned char>(tag[0])) |

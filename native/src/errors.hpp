@@ -24,4 +24,7 @@ struct RuntimeError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// FFmpeg's text for one of its error codes.
+std::string av_error(int code);
+
 }  // namespace camhd

@@ -15,7 +15,6 @@ from concurrent.futures import ProcessPoolExecutor
 
 from camhd_motion import __version__
 from camhd_motion.archive.names import parse_name
-from camhd_motion.errors import VideoError
 from camhd_motion.motion.estimator import MotionEstimator, PreparedFrame
 from camhd_motion.motion.model import MotionParams, MotionResult, MotionSample, MovieInfo
 from camhd_motion.motion.sampling import SamplePair, needed_frames, sample_pairs, split
@@ -166,15 +165,3 @@ def _sample(estimator, pair: SamplePair, a, b) -> MotionSample:
     sample.tracked = motion.tracked
     sample.inliers = motion.inliers
     return sample
-
-
-def check_video_readable(location: str) -> None:
-    """Raise :class:`VideoError` if the video cannot even be opened and indexed."""
-    source = open_source(location)
-    try:
-        FrameReader(source, 1)
-    finally:
-        source.close()
-
-
-__all__ = ["analyze_video", "check_video_readable", "VideoError"]

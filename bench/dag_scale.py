@@ -10,7 +10,7 @@ for the real archive listing (``movie_metadata.csv``).
 
     .venv/bin/python bench/dag_scale.py                  # 1000 10000 35000
     .venv/bin/python bench/dag_scale.py 2000 --repeat 2
-    .venv/bin/python bench/dag_scale.py --metadata /work/shared/data/movie_metadata.csv
+    .venv/bin/python bench/dag_scale.py --metadata ../shared/data/movie_metadata.csv
 """
 
 from __future__ import annotations

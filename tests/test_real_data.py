@@ -1,5 +1,5 @@
-"""The original system's published files (``/work/shared/data/real``): we read them, and our
-``find_regions`` on the original's motion file reproduces the original's regions.
+"""The original system's published files (``../shared/data/real`` beside the checkout): we
+read them, and our ``find_regions`` on the original's motion file reproduces the original's regions.
 
 Agreement on ``CAMHDA301-20160101T030000Z`` (default parameters):
 
@@ -30,7 +30,9 @@ from camhd_motion.formats.regions_json import read_regions_json, write_regions_j
 from camhd_motion.motion.model import RegionParams
 from camhd_motion.regions import find_regions
 
-DAY = Path("/work/shared/data/real/RS03ASHS/PN03B/06-CAMHDA301/2016/01/01")
+# shared/ lies beside the checkout (CI copies it there)
+_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+DAY = _REAL / "RS03ASHS/PN03B/06-CAMHDA301/2016/01/01"
 STEMS = ("CAMHDA301-20160101T000000Z", "CAMHDA301-20160101T030000Z",
          "CAMHDA301-20160101T060000Z")
 MOTION = DAY / "CAMHDA301-20160101T030000Z_optical_flow.json"

@@ -359,22 +359,24 @@ def list_http(root: str, start: dt.date | None = None, end: dt.date | None = Non
     def digest(md5_url: str | None) -> str | None:
         return parse_md5(fetcher.text(md5_url)) if md5 and md5_url else None
 
-    days = date_dirs(subdirs, start, end)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pages = list(pool.map(lambda d: index_links(fetcher.text(f"{base}{d}/")), days))
-        found, skipped = [], []
-        for day, names in zip(days, pages, strict=True):
-            present = set(names)
-            for name in names:
-                if not name.endswith(".mov"):
-                    continue
-                if not is_video_name(name):
-                    skipped.append(name)
-                    continue
-                url = f"{base}{day}/{urllib.parse.quote(name)}"
-                found.append((url, url + ".md5" if name + ".md5" in present else None))
-        digests = list(pool.map(digest, [md5_url for _, md5_url in found]))
-    fetcher.close()
+    try:
+        days = date_dirs(subdirs, start, end)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pages = list(pool.map(lambda d: index_links(fetcher.text(f"{base}{d}/")), days))
+            found, skipped = [], []
+            for day, names in zip(days, pages, strict=True):
+                present = set(names)
+                for name in names:
+                    if not name.endswith(".mov"):
+                        continue
+                    if not is_video_name(name):
+                        skipped.append(name)
+                        continue
+                    url = f"{base}{day}/{urllib.parse.quote(name)}"
+                    found.append((url, url + ".md5" if name + ".md5" in present else None))
+            digests = list(pool.map(digest, [md5_url for _, md5_url in found]))
+    finally:
+        fetcher.close()
     _skipped(root, skipped)
     return [video_from_location(url, None, digest)
             for (url, _), digest in zip(found, digests, strict=True)]

@@ -170,18 +170,19 @@ def make_plan(config: Mapping, *, main_process: bool = True,
               notify: Callable[[str], None] = log.info, storage_settings=None) -> Plan:
     """``storage_settings``: snakemake's; with a default storage the manifest is
     mirrored in it (pipeline/storage.py)."""
-    from camhd_motion.pipeline.shard import in_shard
+    from camhd_motion.pipeline.shard import parse_shard, shard_index
     from camhd_motion.pipeline.storage import fetch_manifest, manifest_url, publish_manifest
 
     stored = manifest_url(config, storage_settings)
     if stored and not os.path.exists(config["manifest"]):
         fetch_manifest(stored, config["manifest"])
     shard = config.get("shard")
+    part, parts = parse_shard(shard) if shard else (1, 1)  # once, not per video
     plan = Plan(config["results"], config["logs"], config["downloads"], config["read_mode"],
                 shard=shard)
     failed = {} if config["retry_failed"] else failed_records(config["results"])
     for video in selected_videos(config, may_list=main_process, notify=notify):
-        if not in_shard(video.stem, shard):
+        if parts > 1 and shard_index(video.stem, parts) != part:
             continue
         if video.stem in failed:
             plan.failed[video.stem] = failed[video.stem]

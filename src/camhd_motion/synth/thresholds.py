@@ -11,9 +11,16 @@ from dataclasses import replace
 
 import numpy as np
 
+from camhd_motion.motion.model import RegionParams, RegionStats
+from camhd_motion.regions import label_motion
 from camhd_motion.synth.steps import PAIR_OFFSET, STRIDE, Step, integrate, pair_truth, sample_pairs
 
-STATIC_T, STATIC_S = 10.0, 0.01  # the static rule: |t| < 10 px and |scale-1| < 0.01 per pair
+# The original's thresholds (find_regions defaults): static when |t| < 10 px and
+# |scale-1| < 0.01 per pair; gaps are zooms beyond |scale-1| > 0.05.
+_ORIGINAL = RegionParams()
+STATIC_T = float(np.sqrt(_ORIGINAL.max_translation_sq))
+STATIC_S = _ORIGINAL.max_scale_dev
+ZOOM_S = round(_ORIGINAL.zoom_in - 1.0, 12)  # 0.05, without the float residue
 MARGIN_T, MARGIN_S = 1.0, 0.001  # no sample pair within this of those thresholds
 MAX_STRETCH = 12  # frames the margin fix may add to one step (10 cover every phase)
 
@@ -21,18 +28,7 @@ MAX_STRETCH = 12  # frames the margin fix may add to one step (10 cover every ph
 def gap_label(scale: float, tx: float, ty: float, n: int) -> str:
     """The original ``find_regions`` label of a gap between static regions, from the mean
     motion of its ``n`` samples."""
-    if n < 2:
-        return "short"
-    label = "zoom_in" if scale > 1.05 else "zoom_out" if scale < 0.95 else "unknown"
-    if tx > 10:
-        label = "NW" if ty > 10 else "SW" if ty < -10 else "W"
-    elif tx < -10:
-        label = "NE" if ty > 10 else "SE" if ty < -10 else "E"
-    elif ty > 10:
-        label = "N"
-    elif ty < -10:
-        label = "S"
-    return label
+    return label_motion(RegionStats(scale, tx, ty, n), _ORIGINAL)
 
 
 def labelled_clearly(pose, step: Step, margin: float = 0.1) -> bool:
@@ -60,7 +56,7 @@ def labelled_clearly(pose, step: Step, margin: float = 0.1) -> bool:
         lo_t, hi_t = STATIC_T * (1 - margin), STATIC_T * (1 + margin)
         if any(lo_t < abs(v) < hi_t for v in (m_x, m_y)):
             return False
-        if 0.05 * (1 - margin) < abs(m_s - 1) < 0.05 * (1 + margin):
+        if ZOOM_S * (1 - margin) < abs(m_s - 1) < ZOOM_S * (1 + margin):
             return False
     return True
 

@@ -1,5 +1,6 @@
 # The CamHD motion pipeline: for every archive video selected in the config, its camera
-# motion (<stem>_optical_flow.json) and static sections (<stem>_optical_flow_regions.json),
+# motion (rule motion: <stem>_optical_flow.json) and static sections (rule regions:
+# <stem>_optical_flow_regions.json), after a download for read_mode: download,
 # mirrored under results/RS03ASHS/PN03B/06-CAMHDA301/YYYY/MM/DD/, then results/regions.csv,
 # results/summary.tsv and results/report.md over all of them.  See README.md.
 from snakemake.utils import min_version
@@ -12,7 +13,8 @@ configfile: "config/config.yaml"
 
 include: "rules/common.smk"
 include: "rules/download.smk"
-include: "rules/analyze.smk"
+include: "rules/motion.smk"
+include: "rules/regions.smk"
 include: "rules/aggregate.smk"
 
 

@@ -22,14 +22,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from camhd_motion.motion.analyze import analyze_video
-from camhd_motion.motion.model import MotionParams
-from camhd_motion.motion.sampling import needed_frames, sample_pairs
-from camhd_motion.net.archive_server import ArchiveServer
-from camhd_motion.net.http import HttpRangeSource
-from camhd_motion.video.movindex import read_index
-from camhd_motion.video.reader import FrameReader
-from camhd_motion.video.sources import LocalFileSource
+# the tests' archive server (accounting, simulated latency) lives in tests/fixtures
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from camhd_motion.motion.analyze import analyze_video  # noqa: E402
+from camhd_motion.motion.model import MotionParams  # noqa: E402
+from camhd_motion.motion.sampling import needed_frames, sample_pairs  # noqa: E402
+from camhd_motion.sources.http import HttpRangeSource  # noqa: E402
+from camhd_motion.sources.local import LocalFileSource  # noqa: E402
+from camhd_motion.video.movindex import read_index  # noqa: E402
+from camhd_motion.video.reader import FrameReader  # noqa: E402
+from tests.fixtures.archive_server import ArchiveServer  # noqa: E402
 
 
 def make_video(root: Path, duration: float) -> Path:

@@ -90,9 +90,9 @@ def make_video(path: Path, frames: int, width: int = 1920, height: int = 1080) -
 
 
 def _decode_frames(video: str, frames: list[int]) -> dict:
+    from camhd_motion.sources.local import LocalFileSource
     from camhd_motion.video.decoder import ProResDecoder
     from camhd_motion.video.movindex import read_index
-    from camhd_motion.video.sources import LocalFileSource
 
     t0, c0 = time.perf_counter(), time.process_time()
     with LocalFileSource(video) as src:
@@ -111,8 +111,8 @@ def floor_pyav(video: str, stride: int, offset: int, workers: int) -> dict:
     from concurrent.futures import ProcessPoolExecutor
 
     from camhd_motion.motion.sampling import needed_frames, sample_pairs
+    from camhd_motion.sources.local import LocalFileSource
     from camhd_motion.video.movindex import read_index
-    from camhd_motion.video.sources import LocalFileSource
 
     with LocalFileSource(video) as src:
         n = read_index(src).num_frames
@@ -220,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from camhd_motion.native import find_native_binary
+    from camhd_motion.sources.local import LocalFileSource
     from camhd_motion.video.movindex import read_index
-    from camhd_motion.video.sources import LocalFileSource
 
     native_bin = str(find_native_binary(args.native_bin))
     video = args.video

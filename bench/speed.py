@@ -36,8 +36,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _decode_chunk(location: str, index, frames: list[int]) -> int:
+    from camhd_motion.sources import open_source
     from camhd_motion.video.decoder import ProResDecoder
-    from camhd_motion.video.sources import open_source
 
     source = open_source(location)
     decoder = ProResDecoder(index.codec_tag, index.width, index.height)
@@ -52,8 +52,8 @@ def decode_floor(location: str, stride: int, offset: int, workers: int) -> dict:
     """Read + decode the needed frames with the engine's chunking, nothing else."""
     from camhd_motion.motion.analyze import CHUNKS_PER_WORKER
     from camhd_motion.motion.sampling import needed_frames, sample_pairs, split
+    from camhd_motion.sources import open_source
     from camhd_motion.video.movindex import read_index
-    from camhd_motion.video.sources import open_source
 
     t0 = time.perf_counter()
     before = os.times()

@@ -4,8 +4,9 @@ apart, measured in the same run.
 
 On a synthetic archive of N videos (``test`` preset, made once and cached), it times:
 
-* ``direct``    -- ``camhd-motion analyze`` of every video, one after the other, each
-                   with ``--workers 2`` (all cores): the work itself, no workflow manager;
+* ``direct``    -- ``camhd-motion motion`` then ``camhd-motion regions`` of every video,
+                   one after the other, the motion with ``--workers 2`` (all cores): the
+                   work itself, no workflow manager;
 * ``snakemake`` -- ``snakemake --cores 2`` on the same archive in an empty working
                    directory (jobs with 1 worker each, 2 at a time; same total cores).
 
@@ -55,16 +56,17 @@ def timed(cmd: list[str], cwd: Path | None = None) -> float:
 
 
 def direct(archive: Path, out: Path) -> float:
-    """Every video's analyze job in sequence (2 workers each)."""
+    """Every video's motion and regions, in sequence (2 motion workers each)."""
     shutil.rmtree(out, ignore_errors=True)
     movs = sorted(archive.rglob("*.mov"))
     total = 0.0
     for mov in movs:
         rel = mov.relative_to(archive).with_suffix("")
-        total += timed([sys.executable, "-m", "camhd_motion", "analyze", str(mov),
-                        "--motion-json", str(out / f"{rel}_optical_flow.json"),
-                        "--regions-json", str(out / f"{rel}_optical_flow_regions.json"),
-                        "--workers", "2"])
+        motion = out / f"{rel}_optical_flow.json"
+        total += timed([sys.executable, "-m", "camhd_motion", "motion", str(mov),
+                        "-o", str(motion), "--workers", "2"])
+        total += timed([sys.executable, "-m", "camhd_motion", "regions", str(motion),
+                        "-o", str(out / f"{rel}_optical_flow_regions.json")])
     return total
 
 
@@ -90,7 +92,7 @@ def main() -> int:
             runs["direct"].append(direct(archive, Path(tmp) / "direct"))
             runs["snakemake"].append(with_snakemake(archive, Path(tmp) / "smk"))
     d, s = min(runs["direct"]), min(runs["snakemake"])
-    jobs = n + 1  # one analyze job per video + the aggregate
+    jobs = 2 * n + 1  # a motion and a regions job per video + the aggregate
     print(f"\n{n} videos ({archive}), 2 cores, best of {args.repeat}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}")
     print(f"{'run':>10} {'wall s':>8} {'videos/hour':>12}")

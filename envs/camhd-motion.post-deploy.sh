@@ -1,5 +1,15 @@
 #!/usr/bin/env bash
-# Install the camhd-motion package (without dependencies: the env has them) from the
-# workflow's source tree.  rules/common.smk exports CAMHD_MOTION_WORKFLOW_DIR.
+# Run by snakemake once after it creates the conda env of envs/camhd-motion.yaml, with the
+# env active: install the camhd-motion package (without dependencies: the env pins them)
+# from the workflow's source tree, and build the native engine into the env's bin/.
+# rules/common.smk exports CAMHD_MOTION_WORKFLOW_DIR (the workflow's own directory).
 set -euo pipefail
-pip install --no-deps --no-build-isolation -e "${CAMHD_MOTION_WORKFLOW_DIR:?not set: run through snakemake}"
+src="${CAMHD_MOTION_WORKFLOW_DIR:?not set: run through snakemake}"
+pip install --no-deps --no-build-isolation -e "$src"
+build="$(mktemp -d)"
+trap 'rm -rf "$build"' EXIT
+cmake -S "$src/native" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$CONDA_PREFIX" -DCMAKE_INSTALL_PREFIX="$CONDA_PREFIX"
+cmake --build "$build" -j"$(nproc)"
+cmake --install "$build"
+camhd-motion-native --version

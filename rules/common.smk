@@ -4,24 +4,28 @@
 import os
 import shlex
 import sys
+from pathlib import Path
 
 from snakemake.logging import logger
 
 from camhd_motion.errors import CamhdError
+from camhd_motion.params import as_dict, cli_options
 from camhd_motion.pipeline.config import (
     ConfigError,
     load_schema,
-    motion_args,
-    regions_args,
+    motion_params,
+    region_params,
     validate_config,
 )
 from camhd_motion.pipeline.workflow import bad_video_note, make_plan, use_workflow_tools
 
+# this workflow's own directory, also when it is used as a module of another workflow
+# (workflow.basedir is then the including workflow's)
+CAMHD_DIR = Path(workflow.current_basedir).parent
+
 try:
     config.update(
-        validate_config(
-            config, load_schema(os.path.join(workflow.basedir, "config/schema.yaml"))
-        )
+        validate_config(config, load_schema(CAMHD_DIR / "config/schema.yaml"))
     )
     # with a default storage (gs://), the bucket holds a copy of the manifest
     PLAN = make_plan(
@@ -36,13 +40,19 @@ except CamhdError as err:  # one line, before any job
 
 # rules run the camhd-motion of the environment snakemake runs from (even if it is not
 # activated), or of their conda env with --sdm conda
-use_workflow_tools(workflow.basedir)
+# (motion.native_bin says how to run, not what: it reaches the jobs as $CAMHD_NATIVE_BIN,
+# not as a param, so changing it reruns nothing)
+use_workflow_tools(CAMHD_DIR, native_bin=config["motion"]["native_bin"])
 
 RESULTS = PLAN.results
 LOGS = PLAN.logs
-MOTION_ARGS = motion_args(config)
-REGIONS_ARGS = regions_args(config)
-REUSE = "" if config["reuse_motion"] else "--no-reuse"
+# each step's parameters, built and checked once from the config, as the options of its
+# command: a change of one reruns exactly the step that uses it (the params trigger)
+MOTION_OPTIONS = f"--engine {config['motion']['engine']} " + cli_options(
+    as_dict(motion_params(config))
+)
+REGION_OPTIONS = cli_options(as_dict(region_params(config)))
+
 RES = config["resources"]
 
 
@@ -68,22 +78,35 @@ def get_final_outputs():
     ] + per_video
 
 
-def motion_output(vid):
-    """update(): a rerun may reuse the motion file.  Not with a default storage (gs://):
-    snakemake 9.27.1 then fails to back up an update() output that is only in the bucket
-    (FileNotFoundError), so there the motion is recomputed."""
-    path = PLAN.motion_json(vid)
-    return path if workflow.storage_settings.default_storage_provider else update(path)
-
-
 def get_video_input(wildcards):
-    """The local video or its download; nothing for a streamed URL."""
-    return PLAN.video_input(wildcards.vid)
+    """The local video or its download; nothing for a streamed URL.  A local archive
+    file stays local() with a default storage (gs://): it is not in the bucket."""
+    video = PLAN.video(wildcards.vid)
+    paths = PLAN.video_input(wildcards.vid)
+    if workflow.storage_settings.default_storage_provider and not video.is_remote:
+        return [local(path) for path in paths]
+    return paths
 
 
 def get_video_location(wildcards):
     """What the job reads: a local path, a URL, or the downloaded copy."""
     return PLAN.location(wildcards.vid)
+
+
+def video_input():
+    """The motion rule's input: a {vid} pattern when one fits every video (the usual
+    archive layout; no function call per job), else the input function."""
+    pattern = PLAN.input_pattern()
+    if pattern is None:
+        return get_video_input
+    if workflow.storage_settings.default_storage_provider and not PLAN.remote_videos():
+        return [local(path) for path in pattern]
+    return pattern
+
+
+def video_location():
+    """What the motion job reads: a {vid} pattern when one fits, else a function."""
+    return PLAN.location_pattern() or get_video_location
 
 
 def get_download_url(wildcards):

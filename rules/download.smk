@@ -1,5 +1,5 @@
 # Whole-file download of a remote video, for read_mode: download.  The file is temp(): it
-# is deleted as soon as the video's analyze job has read it.  Transient faults are retried
+# is deleted as soon as the video's motion job has read it.  Transient faults are retried
 # inside `camhd-motion download` (resuming the .part file); job-level retries belong in
 # the profiles (a rule-level `retries:` would rerun inside the same SLURM job).
 

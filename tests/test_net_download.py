@@ -9,7 +9,7 @@ import pytest
 
 from camhd_motion.cli import main
 from camhd_motion.errors import SourceError
-from camhd_motion.net.download import download
+from camhd_motion.sources.download import download
 
 FAST = {"backoff": 0.01, "timeout": 5.0}
 

@@ -6,8 +6,8 @@ import pytest
 
 from camhd_motion.errors import SourceError
 from camhd_motion.motion.analyze import analyze_video
-from camhd_motion.net.download import download
-from camhd_motion.net.gcs import GcsRangeSource, parse_gs_url
+from camhd_motion.sources.download import download
+from camhd_motion.sources.gcs import GcsRangeSource, parse_gs_url
 
 BUCKET = "camhd-test-archive"
 

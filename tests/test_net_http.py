@@ -16,9 +16,9 @@ from camhd_motion.errors import SourceError
 from camhd_motion.motion.analyze import analyze_video
 from camhd_motion.motion.model import MotionParams
 from camhd_motion.motion.sampling import needed_frames, sample_pairs
-from camhd_motion.net.http import HttpRangeSource
+from camhd_motion.sources.http import HttpRangeSource
+from camhd_motion.sources.local import LocalFileSource
 from camhd_motion.video.movindex import read_index
-from camhd_motion.video.sources import LocalFileSource
 
 # Fast retries: the faults below are injected, not real congestion.
 FAST = {"backoff": 0.01, "timeout": 5.0}
@@ -107,7 +107,7 @@ def test_server_accounting_and_keepalive(served, net_archive):
 
 
 def test_redirects_are_followed(served, net_archive, tmp_path):
-    from camhd_motion.net.download import download
+    from camhd_motion.sources.download import download
 
     name = net_archive.co64_name
     served.redirects["/old/x.mov"] = "/" + net_archive.videos[name]
@@ -315,3 +315,58 @@ def test_serve_command(net_archive):
         proc.terminate()
         proc.wait(timeout=10)
         proc.stdout.close()
+
+
+# -- exact ranges, timeouts and crawling servers -----------------------------------------
+
+
+def test_a_range_from_the_wrong_offset_is_refused(served, net_archive):
+    name = net_archive.co64_name
+    size = net_archive.path(name).stat().st_size
+    with HttpRangeSource(_url(served, net_archive, name), **FAST) as src:
+        real = served.file_headers
+
+        def shifted(h, path, start, end, status):  # claims one byte further than it sends
+            headers = real(h, path, start, end, status)
+            headers["Content-Range"] = f"bytes {start + 1}-{end}/{size}"
+            return headers
+
+        served.file_headers = shifted
+        with pytest.raises(SourceError, match=r"asked for bytes from 1000, server sent from "
+                                              r"1001"):
+            src.read(1000, 10)
+
+
+def test_a_silent_server_is_given_up_in_time(served, net_archive):
+    """Accepts, never answers: each attempt times out, and the source gives up when
+    ``give_up_after`` has passed without progress, whatever the retries left."""
+    url = _url(served, net_archive, net_archive.co64_name)
+    served.faults.stall_next(1000, 5.0)
+    t0 = time.monotonic()
+    with pytest.raises(SourceError) as info:
+        HttpRangeSource(url, connect_timeout=1.0, read_timeout=0.3, give_up_after=1.0,
+                        retries=100, backoff=0.01)
+    elapsed = time.monotonic() - t0
+    assert str(info.value) == f"{url}: timed out (gave up: no progress for 1 s)"
+    assert 0.9 < elapsed < 2.5
+    assert 3 <= len(served.requests) <= 5  # timeouts at 0.3, 0.6, 0.9, then the 0.1 s left
+
+
+@pytest.mark.parametrize("rate, read_timeout, fault", [
+    (4000, 0.5, r"too slow \(\d+ bytes/s\)"),  # 1 kB every 0.26 s: under min_rate
+    (2000, 0.3, r"timed out"),  # 1 kB every 0.51 s: a burst, then silence
+])
+def test_a_trickling_server_is_cut_and_given_up(served, net_archive, rate, read_timeout,
+                                                fault):
+    """Every attempt delivers some bytes, so neither the read timeout nor "progress resets
+    the retries" would ever end it; below ``min_rate`` an attempt is cut (or judged, when
+    it timed out) as making no progress."""
+    name = net_archive.co64_name
+    with HttpRangeSource(_url(served, net_archive, name), read_timeout=read_timeout,
+                         min_rate=10_000, give_up_after=1.0, retries=100,
+                         backoff=0.01) as src:
+        served.faults.rate = rate
+        t0 = time.monotonic()
+        with pytest.raises(SourceError, match=fault + r" \(gave up: no progress for 1 s\)"):
+            src.read(0, 100_000)
+    assert time.monotonic() - t0 < 4.0

@@ -91,7 +91,7 @@ def shard_run(tmp_path_factory, synth_archive):
 def test_two_concurrent_shards_process_every_video_exactly_once(shard_run, synth_archive):
     workdir, logs = shard_run
     videos = {v.truth.path.split("/", 3)[3][: -len(".mov")]: v for v in synth_archive.videos}
-    ran = {shard: executed(log, "analyze") for shard, log in logs.items()}
+    ran = {shard: executed(log, "motion") for shard, log in logs.items()}
     for shard, vids in ran.items():
         i = int(shard[0])
         assert vids, f"shard {shard} ran nothing: the test needs both shards non-empty"
@@ -112,7 +112,7 @@ def test_two_concurrent_shards_process_every_video_exactly_once(shard_run, synth
     assert counts == {"aggregate": "1", "all": "1", "total": "2"}
     # the aggregate step: it may only aggregate (it fails if a video is still missing)
     done = run(workdir, "--allowed-rules", "aggregate", "all")
-    assert not executed(done.stderr, "analyze")
+    assert not executed(done.stderr, "motion")
     assert "Nothing to be done" in run(workdir, "-n").stdout
     rows = {r["stem"]: r for r in read_summary(workdir / "results/summary.tsv")}
     for v in videos.values():
@@ -163,12 +163,12 @@ def test_desktops_sharing_a_bucket(tmp_path, synth_archive, gcs_emulator, archiv
     for proc in procs.values():
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
-        ran += executed(err, "analyze")
+        ran += executed(err, "motion")
     assert sorted(ran) == sorted(v.truth.path.split("/", 3)[3][: -len(".mov")]
                                  for v in synth_archive.videos)
     # a third machine (no local results at all) sees only the aggregate to do, and does it
     done = run(dirs["desk3"], *bucket, "--allowed-rules", "aggregate", "all")
-    assert executed(done.stderr, "analyze") == []
+    assert executed(done.stderr, "motion") == []
     assert "Nothing to be done" in run(dirs["desk3"], *bucket, "-n").stdout
     summary = tmp_path / "summary.tsv"
     blob = gcs_emulator.client.bucket("camhd-desktops").blob("run/results/summary.tsv")
@@ -191,7 +191,7 @@ def test_shards_script_shares_the_work(tmp_path, synth_archive):
     for proc in procs:
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
-        ran += executed(err, "analyze")
+        ran += executed(err, "motion")
     assert sorted(ran) == sorted(v.truth.path.split("/", 3)[3][: -len(".mov")]
                                  for v in synth_archive.videos)
     assert sorted(p.name for p in (workdir / ".shards/3").iterdir()) == [
@@ -200,4 +200,4 @@ def test_shards_script_shares_the_work(tmp_path, synth_archive):
     # a late joiner finds nothing to do and runs no snakemake job
     late = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True,
                           timeout=600)
-    assert late.returncode == 0 and not executed(late.stderr, "analyze")
+    assert late.returncode == 0 and not executed(late.stderr, "motion")

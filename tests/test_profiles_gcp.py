@@ -132,7 +132,8 @@ def test_gcp_profile_without_shared_filesystem(controller, tmp_path, synth_archi
     lost = f"run/results/{PREFIX}/2016/01/01/{stems[0]}_optical_flow_regions.json"
     gcs.client.bucket(BUCKET).blob(lost).delete()
     redo = snakemake(work, env, *no_shared_fs(tmp_path / "redo"))
-    assert redo.stderr.count("rule analyze:") == 1 and f"vid=2016/01/01/{stems[0]}" in redo.stderr
+    assert redo.stderr.count("rule regions:") == 1 and f"vid=2016/01/01/{stems[0]}" in redo.stderr
+    assert "rule motion:" not in redo.stderr
     assert gcs.client.bucket(BUCKET).blob(lost).exists()
 
     # a rerun has nothing to do, also from another controller (manifest from the bucket)

@@ -38,8 +38,6 @@ from camhd_motion.errors import SourceError, UserError
 from camhd_motion.pipeline.config import (
     ConfigError,
     load_schema,
-    motion_args,
-    regions_args,
     validate_config,
 )
 from camhd_motion.pipeline.pending import parse_summary
@@ -280,12 +278,16 @@ def test_bad_config_is_one_line_naming_the_key(config, message):
 
 
 def test_config_defaults_and_step_arguments():
+    from camhd_motion.params import as_dict, cli_options
+    from camhd_motion.pipeline.config import motion_params, region_params
+
     config = validate_config({"start": dt.date(2016, 1, 1), "motion": {"stride": 20}})
     assert config["start"] == "2016-01-01" and config["end"] is None
-    assert config["motion"]["pair_offset"] == 5 and config["resources"]["analyze_mem_mb"] > 0
-    assert motion_args(config).startswith("--stride 20 --pair-offset 5 --img-scale 0.25")
-    assert "--workers" not in motion_args(config)
-    assert "--min-run 2" in regions_args(config)
+    assert config["motion"]["pair_offset"] == 5 and config["resources"]["motion_mem_mb"] > 0
+    options = cli_options(as_dict(motion_params(config)))
+    assert options.startswith("--stride 20 --pair-offset 5 --img-scale 0.25")
+    assert "--workers" not in options and "--engine" not in options
+    assert "--min-run 2" in cli_options(as_dict(region_params(config)))
     shipped = (REPO / "config" / "config.yaml").read_text()
     import yaml
 
@@ -348,6 +350,27 @@ def test_plan_paths_and_failed_records(tmp_path, monkeypatch):
     assert stream.video_input(rel) == [] and stream.location(rel).startswith("https://h/")
     with pytest.raises(UserError, match="not a selected video"):
         stream.location("2016/01/09/CAMHDA301-20160109T000000Z")
+    # a listing mixing roots has no {vid} pattern: the rules use the input functions
+    assert stream.location_pattern() is None and stream.input_pattern() is None
+
+
+def test_plan_patterns_give_the_same_paths(tmp_path, monkeypatch):
+    """Under one archive root the rules use {vid} patterns: the same values as the
+    input functions give, for every read mode and kind of source."""
+    from camhd_motion.pipeline.workflow import make_plan
+
+    monkeypatch.chdir(tmp_path)
+    for root in ("https://h/files", "/archive"):
+        (tmp_path / "list.csv").write_text("url\n" + "".join(
+            f"{root}/{PREFIX}/{n[10:14]}/{n[14:16]}/{n[16:18]}/{n}\n" for n in NAMES[:4]))
+        for mode in ("stream", "download"):
+            config = validate_config({"source": "list.csv", "read_mode": mode})
+            plan = make_plan(config)
+            assert plan.videos and plan.common_root() == root
+            for rel in plan.videos:
+                assert plan.location_pattern().replace("{vid}", rel) == plan.location(rel)
+                assert [p.replace("{vid}", rel) for p in plan.input_pattern()] == (
+                    plan.video_input(rel))
 
 
 # -- pending ---------------------------------------------------------------------------
@@ -376,30 +399,3 @@ def test_parse_summary():
 
 
 # -- the per-video job's reuse of a motion file ------------------------------------------
-
-
-def test_motion_file_is_reused_only_when_it_still_stands(tmp_path):
-    from camhd_motion.formats.optical_flow import write_optical_flow
-    from camhd_motion.motion.model import MotionParams, MotionResult, MotionSample, MovieInfo
-    from camhd_motion.pipeline.steps import reusable_motion
-
-    stem = "CAMHDA301-20160101T000000Z"
-    video = tmp_path / f"{stem}.mov"
-    video.write_bytes(b"x")
-    motion = tmp_path / f"{stem}_optical_flow.json"
-    movie = MovieInfo(f"/{PREFIX}/2016/01/01/{stem}.mov", 21, 0.7, width=960, height=540)
-    params = MotionParams()
-    write_optical_flow(MotionResult(movie, params, [MotionSample(1, 1, 6)]), motion)
-    os.utime(video, (time.time() - 60, time.time() - 60))
-    assert reusable_motion(str(motion), str(video), params)
-    assert reusable_motion(str(motion), f"https://h/x/{stem}.mov", params)
-    assert reusable_motion(str(motion), str(video), MotionParams(stride=20)) is None
-    other = tmp_path / "CAMHDA301-20160101T030000Z.mov"
-    other.write_bytes(b"x")
-    os.utime(other, (time.time() - 60, time.time() - 60))
-    assert reusable_motion(str(motion), str(other), params) is None  # another movie
-    os.utime(video, (time.time() + 60, time.time() + 60))
-    assert reusable_motion(str(motion), str(video), params) is None  # the video is newer
-    motion.write_text("{not json")
-    assert reusable_motion(str(motion), f"https://h/x/{stem}.mov", params) is None
-    assert reusable_motion(str(tmp_path / "none.json"), str(video), params) is None

@@ -13,10 +13,10 @@ import pytest
 from camhd_motion.errors import VideoError
 from camhd_motion.motion.analyze import analyze_video
 from camhd_motion.motion.model import MotionParams
+from camhd_motion.sources.local import LocalFileSource
 from camhd_motion.synth.co64 import rewrite_as_co64
 from camhd_motion.video.movindex import read_index
 from camhd_motion.video.reader import FrameReader
-from camhd_motion.video.sources import LocalFileSource
 
 
 @pytest.fixture(scope="module")

@@ -178,28 +178,32 @@ def test_deleted_output_makes_exactly_that_video_pending(local_run, videos, tmp_
     motion_bytes = motion.read_bytes()
     regions.unlink()
     jobs = pending_jobs(work)
-    assert {j for j in jobs if j.startswith("analyze:")} == {f"analyze:{rel}"}
-    assert set(jobs) == {f"analyze:{rel}", "aggregate:", "all:"}
+    assert set(jobs) == {f"regions:{rel}", "aggregate:", "all:"}
     table = pending_table(work)
-    assert [(row[0], row[2], row[3]) for row in table] == [(stem, "pending", "analyze")]
+    assert [(row[0], row[2], row[3]) for row in table] == [(stem, "pending", "regions")]
     assert table[0][4] == "missing"
     assert len(pending_table(work, "--all")) == len(videos)
-    # the rerun recomputes only the regions: the motion file is reused as it is
+    # the rerun computes only the regions: the motion file is left as it is
     snakemake(work)
     assert motion.read_bytes() == motion_bytes
-    assert "reusing" in (work / f"logs/analyze/{rel}.log").read_text()
+    assert regions.exists()
     assert "Nothing to be done" in snakemake(work, "-n").stdout
+    # a deleted motion file: its motion, then its regions (updated input)
+    motion.unlink()
+    jobs = pending_jobs(work)
+    assert set(jobs) == {f"motion:{rel}", f"regions:{rel}", "aggregate:", "all:"}
+    assert [row[3] for row in pending_table(work)] == ["motion,regions"]
 
 
 def test_parameter_changes_rerun_what_they_affect(local_run, videos, tmp_path):
     work = copy_run(local_run, tmp_path / "run")
     config = yaml.safe_load((work / "config.yaml").read_text())
-    # a region threshold: every video's job reruns, but reuses its motion file
+    # a region threshold: every video's regions job reruns, no motion job
     write_config(work, "regions.yaml", **config, regions={"min_run": 3})
     jobs = pending_jobs(work, config="regions.yaml")
-    assert {j for j in jobs if j.startswith("analyze:")} == {f"analyze:{r}" for r in videos}
+    assert set(jobs) == {f"regions:{r}" for r in videos} | {"aggregate:", "all:"}
     assert all(r.startswith("Params have changed") for j, r in jobs.items()
-               if j.startswith("analyze:"))
+               if j.startswith("regions:"))
     motions = {rel: work / f"results/{PREFIX}/{rel}_optical_flow.json" for rel in videos}
     before = {rel: p.read_bytes() for rel, p in motions.items()}
     snakemake(work, config="regions.yaml")
@@ -211,6 +215,7 @@ def test_parameter_changes_rerun_what_they_affect(local_run, videos, tmp_path):
     write_config(work, "motion.yaml", **config, regions={"min_run": 3}, motion={"stride": 20})
     table = pending_table(work, "--configfile", str(work / "motion.yaml"))
     assert len(table) == len(videos) and {row[4] for row in table} == {"params changed"}
+    assert {row[3] for row in table} == {"motion,regions"}
     snakemake(work, config="motion.yaml")
     for rel, (_, truth) in videos.items():
         motion = read_optical_flow(motions[rel])
@@ -260,7 +265,7 @@ def test_bad_video_does_not_stop_the_others(tmp_path, videos):
     assert "Nothing to be done" in snakemake(work, "-n").stdout
     # retry_failed puts it back among the targets
     write_config(work, "retry.yaml", source=str(tmp_path / "archive"), retry_failed=True)
-    assert f"analyze:{bad_rel}" in pending_jobs(work, config="retry.yaml")
+    assert f"motion:{bad_rel}" in pending_jobs(work, config="retry.yaml")
 
 
 def two_videos(videos) -> dict:
@@ -343,5 +348,5 @@ def test_dry_run_of_the_real_archive_listing(tmp_path):
     write_config(tmp_path, source=str(METADATA), md5=False)
     out = snakemake(tmp_path, "-n", "-q", "rules").stdout
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, re.M))
-    assert counts["analyze"] == "11645" and counts["aggregate"] == "1"
+    assert counts["motion"] == counts["regions"] == "11645" and counts["aggregate"] == "1"
     assert os.path.getsize(tmp_path / "results/manifest.tsv") > 1_000_000

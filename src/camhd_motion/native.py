@@ -108,17 +108,28 @@ def run_native(
     movie_url: str | None = None,
     binary: str | os.PathLike | None = None,
 ) -> None:
-    """Run the native engine on ``video`` (a local path), writing ``output``.
+    """Run the native engine on ``video``, writing ``output``.  A remote video (http(s),
+    gs) is read by the Python reader, which hands the tool the sampled frames' bytes in a
+    sparse local file (:mod:`camhd_motion.native_stage`).
 
     Raises :class:`UserError` (bad arguments, missing file, no binary),
     :class:`VideoError` (the video cannot be read) or :class:`NativeEngineError`.
     """
     params = params or MotionParams()
     if video.startswith(REMOTE_PREFIXES):
-        raise UserError(
-            f"{video}: the native engine reads local files only; use --engine python for "
-            "http(s):// and gs:// videos"
-        )
+        from camhd_motion.archive.names import parse_name
+        from camhd_motion.native_stage import stage_remote_video
+
+        if movie_url is None:
+            try:
+                movie_url = "/" + parse_name(video).archive_path
+            except ValueError:
+                movie_url = "/" + video.rstrip("/").rsplit("/", 1)[-1]
+        with tempfile.TemporaryDirectory(prefix="camhd-native-stage-") as tmp:
+            staged, fetched = stage_remote_video(video, params, tmp)
+            log.info("%s: %d frame bytes staged for the native engine", video, fetched)
+            run_native(os.fspath(staged), output, params, workers, movie_url, binary)
+        return
     exe = find_native_binary(binary)
     cmd = native_command(exe, video, output, params, workers, movie_url)
     log.debug("running %s", " ".join(cmd))
@@ -163,4 +174,6 @@ def analyze_video_native(
     with tempfile.TemporaryDirectory(prefix="camhd-native-") as tmp:
         out = Path(tmp) / "motion.json"
         run_native(video, out, params, workers, movie_url, binary)
-        return read_optical_flow(out)
+        result = read_optical_flow(out)
+    result.movie.cache_url = video  # where the bytes came from, not the staged copy
+    return result

@@ -128,7 +128,7 @@ def _skipped(kind: str, names: list[str]) -> None:
 
 def parse_md5(text: str) -> str | None:
     """The digest of an ``md5sum``-style line (``<hex>  <name>``), or ``None``."""
-    from camhd_motion.net.download import parse_md5 as parse
+    from camhd_motion.sources.download import parse_md5 as parse
 
     try:
         return parse(text, "")
@@ -288,57 +288,6 @@ def index_links(page: str) -> list[str]:
     return names
 
 
-class PageFetcher:
-    """GETs of small pages from one server over keep-alive connections (thread-safe),
-    with :mod:`camhd_motion.net`'s retries: 5xx/429, drops and timeouts are retried with
-    backoff; 404 and other statuses fail at once.  Same-host redirects are followed."""
-
-    def __init__(self, url: str, *, timeout: float = 30.0, retries: int = 4):
-        from camhd_motion.net.httpconn import ConnectionPool
-        from camhd_motion.net.retry import RetryPolicy
-
-        self._pool = ConnectionPool(url, timeout)
-        self._policy = RetryPolicy(retries=retries)
-
-    def text(self, url: str) -> str:
-        from camhd_motion.net.retry import call_with_retries
-
-        return call_with_retries(lambda: self._get(url), self._policy, url)
-
-    def _get(self, url: str, redirects: int = 0) -> str:
-        from camhd_motion.net.httpconn import (
-            MAX_REDIRECTS,
-            NETWORK_ERRORS,
-            describe,
-            redirect_target,
-            split_url,
-            status_error,
-        )
-        from camhd_motion.net.retry import TransientError
-
-        _, host, port, path = split_url(url)
-        if (host, port) != (self._pool.host, self._pool.port):
-            raise SourceError(f"{url}: not on {self._pool.host}:{self._pool.port}")
-        conn, resp = self._pool.request("GET", path=path)
-        try:
-            target = redirect_target(url, resp)
-            if target is None and resp.status != 200:
-                raise status_error(url, resp)
-            body = resp.read() if target is None else b""
-        except NETWORK_ERRORS as err:
-            raise TransientError(describe(err)) from None
-        finally:
-            self._pool.release(conn, resp)
-        if target is not None:
-            if redirects >= MAX_REDIRECTS:
-                raise SourceError(f"{url}: too many redirects")
-            return self._get(target, redirects + 1)
-        return body.decode("utf-8", errors="replace")
-
-    def close(self) -> None:
-        self._pool.close()
-
-
 def http_instrument_url(root: str) -> str:
     """The ``.../06-CAMHDA301/`` URL under an archive root URL."""
     root = root if root.endswith("/") else root + "/"
@@ -349,6 +298,8 @@ def http_instrument_url(root: str) -> str:
 
 def list_http(root: str, start: dt.date | None = None, end: dt.date | None = None, *,
               md5: bool = True, workers: int = _HTTP_WORKERS) -> list[Video]:
+    from camhd_motion.sources.pages import PageFetcher
+
     base = http_instrument_url(root)
     fetcher = PageFetcher(base)
 
@@ -397,7 +348,7 @@ def list_gcs(url: str, start: dt.date | None = None, end: dt.date | None = None,
              client=None) -> list[Video]:
     """Objects under ``gs://bucket/prefix/RS03ASHS/PN03B/06-CAMHDA301/`` in the range:
     one listing per month of the range (the whole instrument prefix if unbounded)."""
-    from camhd_motion.net.gcs import make_client
+    from camhd_motion.sources.gcs import make_client
 
     if not url.startswith("gs://"):
         raise UserError(f"source {url!r}: not a gs:// URL")

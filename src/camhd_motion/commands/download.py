@@ -2,7 +2,7 @@
 
 The workflow's download step (``read_mode: download``) calls this command, and so can a
 user whose server cannot stream (no ``Range``).  The work is
-:func:`camhd_motion.net.download.download`: resumable (``PATH.part``), checked against the
+:func:`camhd_motion.sources.download.download`: resumable (``PATH.part``), checked against the
 size and the ``.md5`` sibling (or the given digest), renamed into place only when
 verified.  Exit 0 on success, 4 when the source fails, 2 on a bad argument.
 """
@@ -35,14 +35,16 @@ def register(sub) -> None:
     p.add_argument("--keep", action="store_true",
                    help="if PATH already exists, keep it and download nothing (only verified "
                    "files are ever renamed to PATH)")
-    p.add_argument("--timeout", type=float, default=60.0, help="socket timeout, seconds")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="connect and read timeout, seconds (default: 10 to connect, 20 of "
+                   "silence while reading)")
     p.add_argument("--retries", type=int, default=6,
-                   help="retries in a row without progress before giving up")
+                   help="retries in a row without progress before giving up (default 6)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from camhd_motion.net.download import download
+    from camhd_motion.sources.download import download
 
     if args.md5 not in ("auto", "none") and not re.fullmatch(r"[0-9a-fA-F]{32}", args.md5):
         raise UserError(f"--md5 must be auto, none or a 32-digit hex digest, not {args.md5!r}")

@@ -3,46 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import os
-from pathlib import Path
 
-from camhd_motion.archive.names import parse_name
-from camhd_motion.errors import UserError
 from camhd_motion.motion.model import MotionParams
-
-log = logging.getLogger(__name__)
-
-
-def add_motion_params(parser: argparse.ArgumentParser) -> None:
-    d = MotionParams()
-    g = parser.add_argument_group("motion parameters (defaults: the original system's)")
-    g.add_argument("--stride", type=int, default=d.stride, help="frames between samples")
-    g.add_argument("--pair-offset", type=int, default=d.pair_offset,
-                   help="sample f compares f-OFFSET and f+OFFSET")
-    g.add_argument("--img-scale", type=float, default=d.img_scale,
-                   help="working resolution, 1/k (0.25 = 480x270 for 1080p)")
-    g.add_argument("--dark-threshold", type=float, default=d.dark_threshold,
-                   help="mean grey (0-255) below which a frame counts as dark")
-    g.add_argument("--max-corners", type=int, default=d.max_corners)
-    g.add_argument("--min-inliers", type=int, default=d.min_inliers)
-    g.add_argument("--ransac-threshold", type=float, default=d.ransac_threshold,
-                   help="RANSAC inlier threshold, working-resolution px")
-
-
-def motion_params_from_args(args: argparse.Namespace) -> MotionParams:
-    p = MotionParams(
-        stride=args.stride,
-        pair_offset=args.pair_offset,
-        img_scale=args.img_scale,
-        dark_threshold=args.dark_threshold,
-        max_corners=args.max_corners,
-        min_inliers=args.min_inliers,
-        ransac_threshold=args.ransac_threshold,
-    )
-    if p.stride < 1 or p.pair_offset < 1:
-        raise UserError("--stride and --pair-offset must be >= 1")
-    return p
+from camhd_motion.params import add_arguments, from_args
 
 
 def default_output(video: str) -> str:
@@ -64,42 +27,24 @@ def register(sub) -> None:
     p.add_argument("--movie-url", help="archive-relative URL recorded in the output "
                    "(default: derived from the name)")
     p.add_argument("--engine", choices=("python", "native"), default="python",
-                   help="python (default) or native: the C++ tool camhd-motion-native, same "
-                   "results, local files only (docs/NATIVE.md)")
+                   help="python (default) or native: the C++ tool camhd-motion-native "
+                   "(docs/NATIVE.md)")
     p.add_argument("--native-bin", help="path of camhd-motion-native (default: "
                    "$CAMHD_NATIVE_BIN, native/build/, then PATH)")
-    add_motion_params(p)
+    p.add_argument("--failed-dir", metavar="DIR",
+                   help="on a bad video (exit 3) write its one-line error to "
+                   "DIR/YYYY/MM/DD/<stem>.txt; removed on success (the workflow's record of "
+                   "bad videos)")
+    add_arguments(p, MotionParams, "motion parameters (defaults: the original system's)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from camhd_motion.formats.optical_flow import write_optical_flow
-    from camhd_motion.motion.analyze import analyze_video
+    from camhd_motion.pipeline.jobs import failed_record_path, motion
 
-    params = motion_params_from_args(args)
-    if args.workers < 1:
-        raise UserError("--workers must be >= 1")
-    output = args.output or default_output(args.video)
-    if not args.video.startswith(("http://", "https://", "gs://")) and not os.path.exists(
-        args.video
-    ):
-        raise UserError(f"{args.video}: file not found")
-    try:
-        parse_name(args.video)
-    except ValueError:
-        log.warning("%s: not a CamHD archive name; movie URL taken from the file name",
-                    args.video)
-    if args.engine == "native":
-        from camhd_motion.native import run_native
-
-        run_native(args.video, output, params, workers=args.workers, movie_url=args.movie_url,
-                   binary=args.native_bin)
-        log.info("%s: native engine -> %s", args.video, output)
-        return 0
-    result = analyze_video(args.video, params, workers=args.workers, movie_url=args.movie_url)
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    write_optical_flow(result, output)
-    valid = sum(s.valid for s in result.samples)
-    log.info("%s: %d samples, %d valid, %.1f s -> %s", args.video, len(result.samples), valid,
-             result.performance["wallSeconds"], output)
+    motion(args.video, args.output or default_output(args.video),
+           from_args(MotionParams, args), workers=args.workers, engine=args.engine,
+           native_bin=args.native_bin, movie_url=args.movie_url,
+           failed_record=failed_record_path(args.failed_dir, args.video)
+           if args.failed_dir else None)
     return 0

@@ -1,7 +1,8 @@
 """``camhd-motion serve``: serve a local archive tree over HTTP, like the OOI archive.
 
-For trying the streaming reader and the crawler without the real archive: index pages,
-``Range`` support and optional faults (see :mod:`camhd_motion.net.archive_server`).
+For trying the streaming reader and the crawler without the real archive: index pages
+and ``Range`` support (:mod:`camhd_motion.sources.serve`).  A server with faults (no
+Range, delays, throttling) is the tests' one: ``python -m tests.fixtures.archive_server``.
 """
 
 from __future__ import annotations
@@ -23,15 +24,11 @@ def register(sub) -> None:
     p.add_argument("root", help="directory to serve")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port (0 = any free port)")
-    p.add_argument("--no-ranges", action="store_true",
-                   help="ignore Range like `python -m http.server` (200 + whole body)")
-    p.add_argument("--delay", type=float, default=0.0, help="seconds before each response")
-    p.add_argument("--rate", type=float, help="throttle bodies to this many bytes/s")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from camhd_motion.net.archive_server import ArchiveServer
+    from camhd_motion.sources.serve import ArchiveServer
 
     if not os.path.isdir(args.root):
         raise UserError(f"{args.root}: not a directory")
@@ -39,9 +36,6 @@ def run(args: argparse.Namespace) -> int:
         server = ArchiveServer(args.root, host=args.host, port=args.port)
     except OSError as err:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {err.strerror}") from None
-    server.faults.ranges = not args.no_ranges
-    server.faults.delay = args.delay
-    server.faults.rate = args.rate
     server.start()
     print(server.url, flush=True)
     try:

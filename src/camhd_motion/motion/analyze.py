@@ -18,10 +18,10 @@ from camhd_motion.archive.names import parse_name
 from camhd_motion.motion.estimator import MotionEstimator, PreparedFrame
 from camhd_motion.motion.model import MotionParams, MotionResult, MotionSample, MovieInfo
 from camhd_motion.motion.sampling import SamplePair, needed_frames, sample_pairs, split
+from camhd_motion.sources import open_source
 from camhd_motion.video.grey import factor_for_scale
 from camhd_motion.video.movindex import MovIndex
 from camhd_motion.video.reader import FrameReader
-from camhd_motion.video.sources import open_source
 
 log = logging.getLogger(__name__)
 

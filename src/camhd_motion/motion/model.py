@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from camhd_motion.errors import UserError
 from camhd_motion.geometry import Similarity
+from camhd_motion.params import param
 
 
 @dataclass
@@ -31,17 +33,34 @@ class MotionSample:
 
 @dataclass
 class MotionParams:
-    """Parameters of the motion step.  Defaults are the original system's."""
+    """Parameters of the motion step.  Defaults are the original system's.
 
-    stride: int = 10  # a sample every `stride` frames: 1, 1+stride, ...
-    pair_offset: int = 5  # sample f compares f-offset and f+offset (clamped)
-    img_scale: float = 0.25  # working resolution (block average of 1/img_scale pixels)
-    dark_threshold: float = 5.0  # mean grey < this (0-255) on either frame -> invalid
-    max_corners: int = 200
-    min_inliers: int = 12  # fewer RANSAC inliers -> invalid ("too few points")
-    # RANSAC inlier threshold, working-resolution px.  0.5 rather than 1: slow marine snow
-    # within 1 px biased holds by ~0.2 full-res px on the synthetic videos (measured).
-    ransac_threshold: float = 0.5
+    Each field's default, doc and bounds are declared here once (:mod:`camhd_motion.params`):
+    the CLI options, the workflow config schema and the checks are made from them."""
+
+    stride: int = param(10, "frames between samples: 1, 1+stride, ...", minimum=1)
+    pair_offset: int = param(5, "sample f compares frame f-offset with f+offset (clamped)",
+                             minimum=1)
+    img_scale: float = param(0.25, "working resolution, 1/k for an integer k in 1..8 (block "
+                             "average; 0.25 = 480x270 for 1080p)", exclusive_minimum=0,
+                             maximum=1)
+    dark_threshold: float = param(5.0, "mean grey (0-255) below which a frame is dark "
+                                  "(its samples invalid)", minimum=0, maximum=255)
+    max_corners: int = param(200, "corners tracked per pair at most", minimum=1)
+    min_inliers: int = param(12, "fewer RANSAC inliers -> invalid sample", minimum=3)
+    # 0.5 rather than 1: slow marine snow within 1 px biased holds by ~0.2 full-res px on
+    # the synthetic videos (measured, docs/ENGINE.md).
+    ransac_threshold: float = param(0.5, "RANSAC inlier threshold, working-resolution px",
+                                    exclusive_minimum=0)
+
+    def extra_checks(self) -> None:
+        from camhd_motion.video.grey import factor_for_scale
+
+        try:
+            factor_for_scale(self.img_scale)
+        except ValueError:
+            raise UserError(f"img_scale: {self.img_scale} is not 1/k for an integer k in "
+                            "1..8 (0.25, 0.5, ...)") from None
 
 
 @dataclass
@@ -109,16 +128,23 @@ REGION_TYPES = (
 
 @dataclass
 class RegionParams:
-    """Thresholds of ``find_regions``; defaults are the original's."""
+    """Thresholds of ``find_regions``; defaults are the original's (declared once, as
+    :class:`MotionParams`)."""
 
-    max_translation_sq: float = 100.0  # stable when tx^2 + ty^2 < this (full-res px per pair)
-    max_scale_dev: float = 0.01  # and |scale - 1| < this
-    gap_factor: float = 1.01  # consecutive when frame gap <= gap_factor * stride
-    min_run: int = 2  # runs shorter than this many samples are dropped
-    zoom_in: float = 1.05  # gap label zoom_in when mean scale > this
-    zoom_out: float = 0.95
-    move_px: float = 10.0  # gap direction when |mean t| component > this
-    squash_frames: int = 30  # regions of <= this many frames are squashed into neighbours
+    max_translation_sq: float = param(100.0, "stable when tx^2+ty^2 < this (full-res px^2 "
+                                      "per pair)", exclusive_minimum=0)
+    max_scale_dev: float = param(0.01, "stable when |scale-1| < this", exclusive_minimum=0)
+    gap_factor: float = param(1.01, "stable samples are consecutive when their frames differ "
+                              "by <= this x stride", exclusive_minimum=0)
+    min_run: int = param(2, "drop static runs of fewer samples than this", minimum=1)
+    zoom_in: float = param(1.05, "label a move zoom_in when its mean scale > this",
+                           exclusive_minimum=0)
+    zoom_out: float = param(0.95, "label a move zoom_out when its mean scale < this",
+                            exclusive_minimum=0)
+    move_px: float = param(10.0, "label a move's direction when a mean translation "
+                           "component exceeds this (full-res px)", exclusive_minimum=0)
+    squash_frames: int = param(30, "squash interior regions spanning <= this many frames "
+                               "into their neighbours", minimum=0)
 
 
 @dataclass

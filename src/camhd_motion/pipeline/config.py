@@ -1,6 +1,7 @@
-"""The workflow's configuration: validation against ``config/schema.yaml`` with one-line
-errors naming the key, defaults filled in from the schema, and the command-line
-arguments each step gets from it."""
+"""The workflow's configuration: validation against ``config/schema.yaml`` (with the
+motion and region parameters merged in from their dataclasses, :mod:`camhd_motion.params`)
+with one-line errors naming the key, defaults filled in from the schema, and the parameter
+objects each step gets from it."""
 
 from __future__ import annotations
 
@@ -22,10 +23,43 @@ class ConfigError(UserError):
 
 
 def load_schema(path: str | os.PathLike = SCHEMA_PATH) -> dict:
+    """``config/schema.yaml`` with the ``motion`` and ``regions`` parameters merged in from
+    :class:`MotionParams` and :class:`RegionParams` (their one declaration)."""
     import yaml
 
+    from camhd_motion.motion.model import MotionParams, RegionParams
+    from camhd_motion.params import json_schema
+
     with open(path, encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        schema = yaml.safe_load(f)
+    props = schema["properties"]
+    props["motion"]["properties"] = {**json_schema(MotionParams),
+                                     **props["motion"].get("properties", {})}
+    props["regions"]["properties"] = {**json_schema(RegionParams),
+                                      **props["regions"].get("properties", {})}
+    return schema
+
+
+def _coerce_strings(schema: dict, value: dict) -> None:
+    """What ``snakemake --config key=value`` gives as strings: ``true``/``false`` for a
+    boolean key, YAML (``motion={stride: 5}``) for an object key."""
+    import yaml
+
+    for key, sub in schema.get("properties", {}).items():
+        v = value.get(key)
+        if not isinstance(v, str):
+            continue
+        types = sub.get("type")
+        types = types if isinstance(types, list) else [types]
+        if "boolean" in types and v.lower() in ("true", "false"):
+            value[key] = v.lower() == "true"
+        elif "object" in types and v.lstrip().startswith("{"):
+            try:
+                parsed = yaml.safe_load(v)
+            except yaml.YAMLError:
+                continue  # left as it is: the schema names the key
+            if isinstance(parsed, dict):
+                value[key] = parsed
 
 
 def _normalise(value: Any) -> Any:
@@ -73,6 +107,7 @@ def validate_config(config: Mapping, schema: dict | None = None) -> dict:
 
     schema = schema if schema is not None else load_schema()
     value = _normalise(dict(config))
+    _coerce_strings(schema, value)
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if error is not None:
@@ -87,24 +122,32 @@ def validate_config(config: Mapping, schema: dict | None = None) -> dict:
                     f"config error: {key}: {value[key]!r} is not a valid date") from None
     if value.get("start") and value.get("end") and value["end"] < value["start"]:
         raise ConfigError(f"config error: end: {value['end']} is before start {value['start']}")
+    # what the schema cannot say (e.g. img_scale = 1/k): the engine's own checks
+    for section, build in (("motion", motion_params), ("regions", region_params)):
+        try:
+            build(value)
+        except UserError as err:
+            raise ConfigError(f"config error: {section}.{err}") from None
     return value
 
 
-def _cli(options: Mapping[str, Any]) -> str:
-    return " ".join(f"--{k.replace('_', '-')} {v!r}" if isinstance(v, str)
-                    else f"--{k.replace('_', '-')} {v}" for k, v in options.items())
+def motion_params(config: Mapping):
+    """The :class:`MotionParams` of a validated config (``motion`` minus the job settings
+    ``workers``, ``engine``, ``native_bin``)."""
+    from camhd_motion.motion.model import MotionParams
+    from camhd_motion.params import from_mapping
+
+    values = {k: v for k, v in config["motion"].items() if k not in JOB_SETTINGS}
+    return from_mapping(MotionParams, values)
 
 
-def motion_args(config: Mapping) -> str:
-    """``camhd-motion motion`` options from ``config['motion']`` (without ``workers``,
-    which is the job's thread count and does not change results; ``native_bin`` only when
-    set)."""
-    options = {k: v for k, v in config["motion"].items() if k != "workers"}
-    if not options.get("native_bin"):
-        options.pop("native_bin", None)
-    return _cli(options)
+def region_params(config: Mapping):
+    """The :class:`RegionParams` of a validated config."""
+    from camhd_motion.motion.model import RegionParams
+    from camhd_motion.params import from_mapping
+
+    return from_mapping(RegionParams, dict(config["regions"]))
 
 
-def regions_args(config: Mapping) -> str:
-    """``camhd-motion regions`` threshold options from ``config['regions']``."""
-    return _cli(config["regions"])
+# keys of config["motion"] that say how a job runs, not what it computes
+JOB_SETTINGS = ("workers", "engine", "native_bin")

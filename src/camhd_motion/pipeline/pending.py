@@ -26,7 +26,7 @@ _VIDEO_FILE = re.compile(
     r"(?P<rel>\d{4}/\d{2}/\d{2}/(?P<stem>CAMHDA\d{3}-(?P<d>\d{8})T(?P<t>\d{6})Z?(?:_\d{2})?))"
     r"(?P<kind>_optical_flow\.json|_optical_flow_regions\.json|\.mov)$"
 )
-_ORDER = ("download", "analyze")
+_ORDER = ("download", "motion", "regions")
 
 
 @dataclass

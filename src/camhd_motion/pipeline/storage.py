@@ -38,7 +38,7 @@ def manifest_url(config: Mapping, storage) -> str | None:
 
 
 def _blob(url: str):
-    from camhd_motion.net.gcs import make_client, parse_gs_url
+    from camhd_motion.sources.gcs import make_client, parse_gs_url
 
     bucket, key = parse_gs_url(url)
     return make_client().bucket(bucket).blob(key)

@@ -126,6 +126,7 @@ class Plan:
     videos: dict[str, Video] = field(default_factory=dict)  # rel (YYYY/MM/DD/stem) -> video
     failed: dict[str, str] = field(default_factory=dict)  # stem -> error (left out)
     shard: str | None = None  # "i/n": only that shard's videos (pipeline/shard.py)
+    _root: str | None = field(default=None, repr=False)  # cache of common_root()
 
     @property
     def archive_dir(self) -> str:
@@ -140,8 +141,13 @@ class Plan:
     def download_path(self, rel: str) -> str:
         return f"{self.downloads}/{ARCHIVE_PREFIX}/{rel}.mov"
 
+    @property
+    def failed_dir(self) -> str:
+        """Where bad videos are recorded: ``<results>/failed/YYYY/MM/DD/<stem>.txt``."""
+        return f"{self.results}/{FAILED_DIR}"
+
     def failed_record(self, rel: str) -> str:
-        return f"{self.results}/{FAILED_DIR}/{rel}.txt"
+        return f"{self.failed_dir}/{rel}.txt"
 
     def video(self, rel: str) -> Video:
         try:
@@ -157,6 +163,44 @@ class Plan:
         """What ``camhd-motion motion`` reads: a local path, a URL, or the download."""
         video = self.video(rel)
         return self.download_path(rel) if self.is_downloaded(video) else video.url
+
+    def common_root(self) -> str | None:
+        """The root every selected video lies under in the archive layout
+        (``<root>/RS03ASHS/PN03B/06-CAMHDA301/YYYY/MM/DD/<stem>.mov``), if there is one,
+        with all of them local or all remote.  Computed once per parse."""
+        if self._root is None:
+            self._root = ""
+            roots = set()
+            for video in self.videos.values():
+                tail = "/" + video.archive_path
+                if not video.url.endswith(tail) or len(roots) > 1:
+                    return None
+                roots.add((video.url[: -len(tail)], video.is_remote))
+            if len(roots) == 1:
+                self._root = next(iter(roots))[0]
+        return self._root or None
+
+    def location_pattern(self) -> str | None:
+        """What ``motion`` reads, as a ``{vid}`` pattern -- when one fits every video.
+        Rules use it instead of an input function: the same values, and a job graph of
+        35,000 videos builds measurably faster (no function call per job)."""
+        root = self.common_root()
+        if root is None:
+            return None
+        if self.remote_videos() and self.read_mode == "download":
+            return self.download_path("{vid}")
+        return f"{root}/{ARCHIVE_PREFIX}/{{vid}}.mov"
+
+    def input_pattern(self) -> list[str] | None:
+        """:meth:`video_input` as a ``{vid}`` pattern, when :meth:`location_pattern` fits."""
+        location = self.location_pattern()
+        if location is None:
+            return None
+        return [] if self.remote_videos() and self.read_mode != "download" else [location]
+
+    def remote_videos(self) -> bool:
+        """Whether the (first) selected video is remote; with :meth:`common_root`, all are."""
+        return any(video.is_remote for video in list(self.videos.values())[:1])
 
     def video_input(self, rel: str) -> list[str]:
         """The job's file input: the local video or its download; none if streamed."""
@@ -193,10 +237,13 @@ def make_plan(config: Mapping, *, main_process: bool = True,
     return plan
 
 
-def use_workflow_tools(workflow_dir: str) -> None:
+def use_workflow_tools(workflow_dir: str | os.PathLike, native_bin: str | None = None) -> None:
     """Make the rules' ``camhd-motion`` the one of the Python running snakemake: its bin
     directory goes first on ``PATH`` (for a venv that is not activated).  Also tells
-    ``envs/camhd-motion.post-deploy.sh`` (``--sdm conda``) where the package source is."""
+    ``envs/camhd-motion.post-deploy.sh`` (``--sdm conda``) where the package source is,
+    and the jobs which native tool to run (``$CAMHD_NATIVE_BIN``) when one is configured."""
+    if native_bin:
+        os.environ["CAMHD_NATIVE_BIN"] = os.path.abspath(native_bin)
     bindir = os.path.dirname(sys.executable)
     path = os.environ.get("PATH", "")
     if os.path.exists(os.path.join(bindir, "camhd-motion")) and not path.startswith(bindir):

@@ -7,7 +7,7 @@ frame ``n`` (1-based) is the ``size[n-1]`` bytes at ``offset[n-1]``.
 
 Only what the analysis needs is parsed: the video track's sample table, its codec tag and
 size, timing, and the movie creation time.  The parser works from any
-:class:`~camhd_motion.video.sources.ByteSource`, reading only the atom headers on the way
+:class:`~camhd_motion.sources.base.ByteSource`, reading only the atom headers on the way
 to ``moov`` and then the ``moov`` itself (a few hundred kB for a 14-minute video).
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from camhd_motion.video.sources import ByteSource
+from camhd_motion.sources.base import ByteSource
 
 _MAC_EPOCH = dt.datetime(1904, 1, 1, tzinfo=dt.UTC)
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}

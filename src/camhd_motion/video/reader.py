@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from camhd_motion.errors import SourceError, VideoError
+from camhd_motion.sources.base import ByteSource
 from camhd_motion.video.decoder import FrameDecodeError, ProResDecoder
 from camhd_motion.video.grey import working_grey
 from camhd_motion.video.movindex import IndexError_, MovIndex, read_index
-from camhd_motion.video.sources import ByteSource
 
 # Frames fetched per read_many batch: enough to keep a remote pipeline busy, small enough
 # that a failing batch is cheap to retry frame by frame.

@@ -2,7 +2,8 @@
 
 Each entry is a link whose ``href`` equals its text; directories end in ``/``.  The page
 also carries the links real Apache pages have and a crawler must skip: the column-sort
-links (``?C=N;O=D``) and "Parent Directory".
+links (``?C=N;O=D``) and "Parent Directory".  Served by :mod:`camhd_motion.sources.serve`;
+read back by the archive listing (``camhd_motion.archive.sources.index_links``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,146 @@
+"""The per-video steps: motion of a video, static sections of a motion file.
+
+The CLI commands ``camhd-motion motion`` and ``camhd-motion regions`` -- which the
+workflow's rules call, once per job -- build their parameter objects once
+(:mod:`camhd_motion.params`) and call these functions.
+
+A video that cannot be analysed (:class:`VideoError`, exit 3) is recorded in its failure
+file (``<results>/failed/YYYY/MM/DD/<stem>.txt``), so that later runs leave it out instead
+of failing on it every time; a later success removes the record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import time
+from pathlib import Path
+
+from camhd_motion.errors import UserError, VideoError
+from camhd_motion.formats.common import atomic_write_text
+from camhd_motion.motion.model import MotionParams, MotionResult, RegionParams, RegionsResult
+
+log = logging.getLogger(__name__)
+
+REMOTE_PREFIXES = ("http://", "https://", "gs://")
+
+
+def motion(video: str, output: str | os.PathLike, params: MotionParams, *, workers: int = 1,
+           engine: str = "python", native_bin: str | None = None,
+           movie_url: str | None = None, failed_record: str | None = None) -> MotionResult:
+    """The motion of ``video`` (a path or an http(s)/gs URL) written to ``output``.
+
+    Raises :class:`VideoError` for a bad video (recorded in ``failed_record`` if given),
+    :class:`UserError` for bad arguments, :class:`SourceError` for a failing server."""
+    from camhd_motion.archive.names import parse_name
+    from camhd_motion.formats.optical_flow import write_optical_flow
+
+    if workers < 1:
+        raise UserError("workers must be >= 1")
+    if not video.startswith(REMOTE_PREFIXES) and not os.path.exists(video):
+        raise UserError(f"{video}: file not found")
+    try:
+        parse_name(video)
+    except ValueError:
+        log.warning("%s: not a CamHD archive name; movie URL taken from the file name", video)
+    try:
+        if engine == "native":
+            from camhd_motion.native import analyze_video_native
+
+            result = analyze_video_native(video, params, workers=workers, movie_url=movie_url,
+                                          binary=native_bin)
+        elif engine == "python":
+            from camhd_motion.motion.analyze import analyze_video
+
+            result = analyze_video(video, params, workers=workers, movie_url=movie_url)
+        else:
+            raise UserError(f"engine {engine!r}: python or native")
+    except VideoError as err:
+        if failed_record:
+            atomic_write_text(failed_record, " ".join(str(err).split()) + "\n")
+            log.error("recorded as a bad video in %s", failed_record)
+        raise
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    write_optical_flow(result, output)
+    if failed_record:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(failed_record)
+    valid = sum(s.valid for s in result.samples)
+    log.info("%s: %s engine, %d samples, %d valid, %.1f s -> %s", video, result.engine,
+             len(result.samples), valid, result.performance.get("wallSeconds", 0.0), output)
+    return result
+
+
+def failed_record_path(failed_dir: str, video: str) -> str:
+    """Where the workflow records ``video`` as bad: ``<failed_dir>/YYYY/MM/DD/<stem>.txt``
+    (``<failed_dir>/<name>.txt`` for a name outside the archive's)."""
+    from camhd_motion.archive.manifest import rel_path
+    from camhd_motion.archive.names import parse_name
+
+    name = video.rstrip("/").rsplit("/", 1)[-1]
+    stem = name[:-4] if name.lower().endswith(".mov") else name
+    try:
+        parse_name(name)
+        rel = rel_path(stem)
+    except ValueError:
+        rel = stem
+    return os.path.join(failed_dir, f"{rel}.txt")
+
+
+def regions(motion_json: str | os.PathLike, output: str | os.PathLike | None,
+            params: RegionParams, *, stride: int | None = None) -> RegionsResult:
+    """The static sections of the motion file ``motion_json`` (1.1, or the original's 1.0)
+    written to ``output`` (default: ``<stem>_optical_flow_regions.json`` beside it)."""
+    from camhd_motion.formats.common import movie_stem
+    from camhd_motion.formats.optical_flow import SUFFIX as MOTION_SUFFIX
+    from camhd_motion.formats.optical_flow import read_optical_flow
+    from camhd_motion.formats.regions_json import regions_filename, write_regions_json
+    from camhd_motion.regions import FIND_REGIONS_VERSION, find_regions
+
+    motion_json = Path(motion_json)
+    t0 = time.monotonic()
+    motion = read_optical_flow(motion_json)
+    stride = stride if stride is not None else motion.params.stride
+    if stride <= 0:
+        raise UserError(f"{motion_json}: stride must be positive, got {stride}")
+    if output is None:
+        name = motion_json.name
+        stem = name[: -len(MOTION_SUFFIX)] if name.endswith(MOTION_SUFFIX) else movie_stem(
+            motion.movie)
+        output = motion_json.with_name(regions_filename(stem))
+    t1 = time.monotonic()
+    found = find_regions(motion.samples, stride, params)
+    t2 = time.monotonic()
+    result = RegionsResult(
+        movie=motion.movie,
+        params=params,
+        regions=found,
+        stride=stride,
+        depends={"opticalFlow": {_depends_key(motion_json, motion.movie.url):
+                                 _git_blob_id(motion_json)}},
+        performance={"timing": {"regionAnalysis": t2 - t1, "elapsedSeconds": t2 - t0}},
+        versions={"findRegions": FIND_REGIONS_VERSION},
+    )
+    try:
+        write_regions_json(result, output)
+    except OSError as err:
+        raise UserError(f"{output}: cannot write: {err.strerror or err}") from None
+    if not found:
+        log.warning("%s: no static section found (no valid stable run)", motion_json)
+    log.info("wrote %s: %d regions, %d static", output, len(found),
+             sum(r.type == "static" for r in found))
+    return result
+
+
+def _depends_key(motion_path: Path, movie_url: str) -> str:
+    """Archive-relative path of the motion file, as the original wrote it."""
+    archive_dir = movie_url.lstrip("/").rpartition("/")[0]
+    return f"{archive_dir}/{motion_path.name}" if archive_dir else motion_path.name
+
+
+def _git_blob_id(path: Path) -> str:
+    """``git hash-object`` of the file: a content id computable without git."""
+    data = path.read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

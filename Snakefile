@@ -12,6 +12,13 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
+
+
+# --sdm apptainer: every rule runs in the project's image (config container: a .sif file
+# or docker://REGISTRY/camhd-motion@sha256:...; docs/CONTAINER.md).  Ignored without it.
+container: config["container"]
+
+
 include: "rules/download.smk"
 include: "rules/motion.smk"
 include: "rules/regions.smk"

@@ -1,10 +1,11 @@
 """profiles/slurm on the real SLURM cluster of this machine (``bash .ci/slurm-cluster.sh up``).
 
 The profile as shipped, with only the local cluster's settings on top (account root,
-partition debug, status checks after 2 s, 2-video batches on a 2-CPU node).  Proves that
-every job went through sbatch (sacct, by the run's ID), that the numbers equal a local
-run's, and that a bad video is retried as a new SLURM job and reported while its batch
-mate's results are kept.
+partition debug, status checks after 2 s, 2-video batches).  Proves that every job went
+through sbatch (sacct, by the run's ID), that a batch's jobs run one at a time in one
+1-CPU SLURM job sized as the profile says (docs/PROFILES.md), that the numbers equal a
+local run's, and that a bad video is retried as a new SLURM job and reported while its
+batch mate's results are kept.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from camhd_motion.pipeline.aggregate import read_summary
 REPO = Path(__file__).resolve().parents[1]
 PREFIX = "RS03ASHS/PN03B/06-CAMHDA301"
 LOCAL_CLUSTER = ["--slurm-init-seconds-before-status-checks", "2", "--group-components",
-                 "videos=2", "--cores", "2", "--jobs", "4", "--slurm-keep-successful-logs"]
+                 "videos=2", "--jobs", "4", "--slurm-keep-successful-logs"]
 
 
 pytestmark = [
@@ -72,9 +73,27 @@ def submitted(log: str) -> dict[str, str]:
 
 
 def targets(slurm_log: str) -> list[str]:
-    """The videos a SLURM job was given: the --target-jobs of its first snakemake."""
+    """The videos a SLURM job was given: the --target-jobs of its first snakemake (each
+    video once, whatever the number of its jobs)."""
     m = re.search(r"--target-jobs (.*?) --allowed-rules", Path(slurm_log).read_text())
-    return re.findall(r"analyze:vid=(\S+)", m[1])
+    return sorted(set(re.findall(r"\w+:vid=(\S+)", m[1])))
+
+
+def steps(job_id: str) -> list[tuple[str, str]]:
+    """``[(start, end)]`` of the job steps (one ``srun`` per snakemake job) of a SLURM job,
+    in start order, ISO times to the second."""
+    out = subprocess.run(["sacct", "-n", "-P", "-j", job_id, "-o", "JobID,Start,End"],
+                         capture_output=True, text=True, check=True).stdout
+    rows = [line.split("|") for line in out.split()]
+    return sorted((start, end) for step, start, end in rows if re.fullmatch(r"\d+\.\d+", step))
+
+
+def request(job_id: str) -> tuple[str, str, str]:
+    """(CPUs, memory, time limit) of a SLURM job."""
+    out = subprocess.run(["sacct", "-X", "-n", "-P", "-j", job_id, "-o",
+                          "AllocCPUS,ReqMem,Timelimit"], capture_output=True, text=True,
+                         check=True).stdout
+    return tuple(out.split()[0].split("|"))
 
 
 def without_performance(path: Path) -> dict:
@@ -109,6 +128,16 @@ def test_slurm_run_equals_local_run(tmp_path, synth_archive):
     videos = sorted(p.relative_to(synth_archive.root / PREFIX).with_suffix("").as_posix()
                     for p in (synth_archive.root / PREFIX).rglob("*.mov"))
     assert sorted(ran) == videos  # every video in exactly one SLURM job
+    # plugin 2.8.0 runs a batch's jobs one at a time (its job step executor has --jobs 1):
+    # the profile asks for 1 CPU, the largest job's memory and the sum of the runtimes
+    # (2 videos x (10 + 2) min); if the steps ever overlap, revisit profiles/slurm
+    for job_id, slurm_log in jobs.items():
+        n = len(targets(slurm_log))
+        if n:
+            assert request(job_id) == ("1", "2000M", f"00:{24 if n == 2 else 12}:00")
+            spans = steps(job_id)
+            assert len(spans) >= n + 1  # a video: its motion, then its regions
+            assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), spans
     assert "Nothing to be done" in snakemake(work, "-n").stdout
     # same numbers as the local run
     for rel in videos:
@@ -127,7 +156,12 @@ def test_slurm_run_equals_local_run(tmp_path, synth_archive):
 def test_bad_video_is_retried_by_slurm_then_reported(tmp_path, synth_archive):
     """A truncated video and a good one, in one 2-video batch: the batch job fails, is
     resubmitted (profile retries: 2, so 3 SLURM jobs), the bad video is recorded and
-    reported, the good one's results are kept; the next run only aggregates."""
+    reported, what the good one finished is kept; the next run leaves the bad video out,
+    completes the good one and aggregates.
+
+    A batch's jobs run one at a time and stop at the first failure (the job's snakemake
+    has no --keep-going): here the good video's motion ran before the bad one's, its
+    regions did not."""
     good = synth_archive.black[0].mov  # the short one
     day = tmp_path / "archive" / good.relative_to(synth_archive.root).parent
     day.mkdir(parents=True)
@@ -150,15 +184,18 @@ def test_bad_video_is_retried_by_slurm_then_reported(tmp_path, synth_archive):
     assert f"1 bad video(s) recorded in results/failed/ ({bad_stem})" in log
     results = work / "results" / PREFIX
     good_rel = good.relative_to(synth_archive.root / PREFIX).with_suffix("").as_posix()
-    assert (results / f"{good_rel}_optical_flow_regions.json").exists()
+    assert (results / f"{good_rel}_optical_flow.json").exists()
     assert not list(results.rglob(f"{bad_stem}*"))
     record = work / f"results/failed/{good_rel.rsplit('/', 1)[0]}/{bad_stem}.txt"
     assert bad_stem in record.read_text()
 
-    # the next run leaves the bad video out: only the aggregate, one more SLURM job
+    # the next run leaves the bad video out: the good one's rest, then the aggregate
     again = snakemake(work)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert list(sacct(re.search(r"SLURM run ID: (\S+)", again.stderr)[1]).values()) == [
-        "COMPLETED"]
+    states = sacct(re.search(r"SLURM run ID: (\S+)", again.stderr)[1])
+    assert set(states.values()) == {"COMPLETED"}
+    assert not [j for j, slurm_log in submitted(again.stderr).items()
+                if any(bad_stem in vid for vid in targets(slurm_log))]
+    assert (results / f"{good_rel}_optical_flow_regions.json").exists()
     rows = {r["stem"]: r["status"] for r in read_summary(work / "results/summary.tsv")}
     assert rows == {bad_stem: "failed", good.stem: "dark"}

@@ -5,10 +5,17 @@
 # results/summary.tsv and results/report.md over all of them.  See README.md.
 from snakemake.utils import min_version
 
+from camhd_motion.pipeline.config import workflow_configfile
+
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# the run directory's config/config.yaml (-d DIR), else the workflow's own; --configfile
+# files are merged over it.  A file that is not valid YAML is named with its line.
+configfile: workflow_configfile(workflow.current_basedir)
+
+
+report: "report/workflow.rst"
 
 
 include: "rules/common.smk"

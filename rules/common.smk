@@ -14,6 +14,7 @@ from camhd_motion.pipeline.config import (
     ConfigError,
     load_schema,
     motion_params,
+    net_cli_options,
     region_params,
     validate_config,
 )
@@ -25,7 +26,11 @@ CAMHD_DIR = Path(workflow.current_basedir).parent
 
 try:
     config.update(
-        validate_config(config, load_schema(CAMHD_DIR / "config/schema.yaml"))
+        validate_config(
+            config,
+            load_schema(CAMHD_DIR / "config/schema.yaml"),
+            given=workflow.config_settings.config,
+        )
     )
     # with a default storage (gs://), the bucket holds a copy of the manifest
     PLAN = make_plan(
@@ -52,12 +57,26 @@ MOTION_OPTIONS = f"--engine {config['motion']['engine']} " + cli_options(
     as_dict(motion_params(config))
 )
 REGION_OPTIONS = cli_options(as_dict(region_params(config)))
+# how patient to be with servers (config net:, the values that differ from the defaults):
+# part of the commands, not a param -- a timeout changes no result, so it reruns nothing
+NET_OPTIONS = net_cli_options(config)
 
 RES = config["resources"]
+FIGURES = config["per_video_figures"]
+REGIONS_COMMAND = (
+    "camhd-motion regions {input.motion:q} -o {output.json:q} {params.regions}"
+    + (
+        " --plot {output.plot:q} --contact-sheet {output.sheet:q} --video {params.video:q}"
+        if FIGURES
+        else ""
+    )
+    + " > {log:q} 2>&1"
+)
 
 
 wildcard_constraints:
     vid=r"\d{4}/\d{2}/\d{2}/CAMHDA\d{3}-\d{8}T\d{6}Z?(_\d{2})?",
+    month=r"\d{4}-\d{2}",
 
 
 def get_final_outputs():
@@ -71,11 +90,43 @@ def get_final_outputs():
     ]
     if PLAN.shard:  # its videos only: concurrent shards must not share an output (lock)
         return per_video
-    return [
-        f"{RESULTS}/regions.csv",
-        f"{RESULTS}/summary.tsv",
-        f"{RESULTS}/report.md",
-    ] + per_video
+    return (
+        [
+            f"{RESULTS}/regions.csv",
+            f"{RESULTS}/summary.tsv",
+            f"{RESULTS}/report.md",
+            f"{RESULTS}/tables/regions.parquet",
+            f"{RESULTS}/figures/timeline.png",
+            f"{RESULTS}/figures/static_sections.png",
+        ]
+        + [
+            f"{RESULTS}/tables/motion_samples/{month}.parquet"
+            for month in PLAN.months()
+        ]
+        + per_video
+    )
+
+
+def figure_outputs():
+    """The regions job's figures (config per_video_figures), as report items."""
+    if not FIGURES:
+        return {}
+    return {
+        "plot": report(
+            PLAN.motion_plot("{vid}"),
+            caption="../report/motion_plot.rst",
+            category="Videos",
+            subcategory="motion",
+            labels={"video": "{vid}"},
+        ),
+        "sheet": report(
+            PLAN.contact_sheet("{vid}"),
+            caption="../report/contact_sheet.rst",
+            category="Videos",
+            subcategory="static sections",
+            labels={"video": "{vid}"},
+        ),
+    }
 
 
 def get_video_input(wildcards):
@@ -125,6 +176,11 @@ def get_all_regions(wildcards):
 def get_all_motion(wildcards):
     """Inputs too, so that a job without the shared results tree (gs:// storage) has them."""
     return [PLAN.motion_json(rel) for rel in PLAN.videos]
+
+
+def get_month_motion(wildcards):
+    """The motion files of one month's videos (YYYY-MM), for its samples table."""
+    return [PLAN.motion_json(rel) for rel in PLAN.months()[wildcards.month]]
 
 
 def selection_args():

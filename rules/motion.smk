@@ -1,7 +1,9 @@
 # The camera motion of one video: <stem>_optical_flow.json.  A local video is read in
-# place, a remote one streamed (or its download read, read_mode: download).  A bad video
-# (exit code 3) is recorded in <results>/failed/ and left out of later runs' targets
-# (config retry_failed: true tries again); other failures are retried by the next run.
+# place, a remote one streamed (or its download read, read_mode: download).  A bad or
+# unavailable video (missing, not a movie, 404/403: exit code 2 or 3) is recorded in
+# <results>/failed/ and left out of later runs' targets (config retry_failed: true tries
+# again); transient failures (exit 4: a failing server, a full disk) are retried by the
+# next run.  docs/FAILURES.md.
 
 
 rule motion:
@@ -25,5 +27,6 @@ rule motion:
         video=video_location(),
         failed_dir=PLAN.failed_dir,
     shell:
-        "camhd-motion motion {params.video:q} -o {output:q} --workers {threads}"
-        " {params.motion} --failed-dir {params.failed_dir:q} > {log:q} 2>&1"
+        # (NET_OPTIONS: config net, how long to wait; part of the command, not a param)
+        f"camhd-motion motion {{params.video:q}} -o {{output:q}} --workers {{threads}}"
+        f" {{params.motion}} --failed-dir {{params.failed_dir:q}} {NET_OPTIONS} > {{log:q}} 2>&1"

@@ -1,12 +1,16 @@
-# The static sections of one video from its motion file: <stem>_optical_flow_regions.json.
-# A change of the thresholds (config regions:) reruns only these jobs, never the motion.
+# The static sections of one video from its motion file: <stem>_optical_flow_regions.json,
+# and (config per_video_figures) its motion plot and the contact sheet of its static
+# sections, read from a few frames of the video.  A change of the thresholds (config
+# regions:) reruns only these jobs, never the motion.
 
 
 rule regions:
     input:
-        PLAN.motion_json("{vid}"),
+        motion=PLAN.motion_json("{vid}"),
+        video=video_input() if FIGURES else [],
     output:
-        PLAN.regions_json("{vid}"),
+        **figure_outputs(),
+        json=PLAN.regions_json("{vid}"),
     log:
         f"{LOGS}/regions/{{vid}}.log",
     benchmark:
@@ -19,5 +23,6 @@ rule regions:
         runtime=RES["regions_runtime"],
     params:
         regions=REGION_OPTIONS,
+        video=video_location() if FIGURES else "",
     shell:
-        "camhd-motion regions {input:q} -o {output:q} {params.regions} > {log:q} 2>&1"
+        REGIONS_COMMAND

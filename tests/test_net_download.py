@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from camhd_motion.cli import main
-from camhd_motion.errors import SourceError
+from camhd_motion.errors import PermanentSourceError, SourceError
 from camhd_motion.sources.download import download
 
 FAST = {"backoff": 0.01, "timeout": 5.0}
@@ -125,7 +125,7 @@ def test_cli_download(served, tmp_path, capsys):
     assert main(["download", served.video_url, "-o", str(dest), "--keep"]) == 0
     assert _mov_requests(served) == []
     assert main(["download", served.video_url, "-o", str(tmp_path / "w.mov"),
-                 "--md5", "f" * 32, "--retries", "1"]) == SourceError.exit_code
+                 "--md5", "f" * 32, "--retries", "1"]) == PermanentSourceError.exit_code
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "md5 mismatch after a full re-download" in err[0]
     assert main(["download", served.video_url, "-o", str(dest), "--md5", "xyz"]) == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from camhd_motion.errors import SourceError
+from camhd_motion.errors import SourceError, UserError
 from camhd_motion.motion.analyze import analyze_video
 from camhd_motion.sources.download import download
 from camhd_motion.sources.gcs import GcsRangeSource, parse_gs_url
@@ -26,7 +26,7 @@ def local_results(net_archive):
 def test_parse_gs_url():
     assert parse_gs_url("gs://b/a/b.mov") == ("b", "a/b.mov")
     for bad in ("gs://bucket", "gs:///key", "http://x/y"):
-        with pytest.raises(SourceError):
+        with pytest.raises(UserError):  # a malformed URL: fix the input (exit 2)
             parse_gs_url(bad)
 
 

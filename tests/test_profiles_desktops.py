@@ -104,14 +104,14 @@ def test_two_concurrent_shards_process_every_video_exactly_once(shard_run, synth
     for rel in videos:
         for suffix in ("_optical_flow.json", "_optical_flow_regions.json"):
             assert (workdir / f"results/{PREFIX}/{rel}{suffix}").exists()
-    # nothing left in either shard; the unsharded run has only the aggregate to do
+    # nothing left in either shard; the unsharded run has only the aggregate steps to do
     for shard in ("1/2", "2/2"):
         assert "Nothing to be done" in run(workdir, "-n", "--config", f"shard={shard}").stdout
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", run(workdir, "-n", "-q", "rules").stdout,
                              re.M))
-    assert counts == {"aggregate": "1", "all": "1", "total": "2"}
+    assert counts == {"aggregate": "1", "motion_samples": "1", "all": "1", "total": "3"}
     # the aggregate step: it may only aggregate (it fails if a video is still missing)
-    done = run(workdir, "--allowed-rules", "aggregate", "all")
+    done = run(workdir, "--allowed-rules", "aggregate", "motion_samples", "all")
     assert not executed(done.stderr, "motion")
     assert "Nothing to be done" in run(workdir, "-n").stdout
     rows = {r["stem"]: r for r in read_summary(workdir / "results/summary.tsv")}
@@ -167,7 +167,8 @@ def test_desktops_sharing_a_bucket(tmp_path, synth_archive, gcs_emulator, archiv
     assert sorted(ran) == sorted(v.truth.path.split("/", 3)[3][: -len(".mov")]
                                  for v in synth_archive.videos)
     # a third machine (no local results at all) sees only the aggregate to do, and does it
-    done = run(dirs["desk3"], *bucket, "--allowed-rules", "aggregate", "all")
+    done = run(dirs["desk3"], *bucket, "--allowed-rules", "aggregate", "motion_samples",
+               "all")
     assert executed(done.stderr, "motion") == []
     assert "Nothing to be done" in run(dirs["desk3"], *bucket, "-n").stdout
     summary = tmp_path / "summary.tsv"

@@ -331,8 +331,11 @@ def test_plan_paths_and_failed_records(tmp_path, monkeypatch):
     assert workflow.MOTION_SUFFIX == optical_flow.SUFFIX
     assert workflow.REGIONS_SUFFIX == regions_json.SUFFIX
     monkeypatch.chdir(tmp_path)
+    local_mov = tmp_path / "local" / NAMES[4]
+    local_mov.parent.mkdir()
+    local_mov.write_bytes(b"")
     (tmp_path / "list.csv").write_text(
-        f"url\nhttps://h/{PREFIX}/2016/01/01/{NAMES[1]}\n/local/{NAMES[4]}\n")
+        f"url\nhttps://h/{PREFIX}/2016/01/01/{NAMES[1]}\n{local_mov}\n")
     rel = "2016/01/01/" + NAMES[1][:-4]
     record = tmp_path / "results" / "failed" / (rel + ".txt")
     record.parent.mkdir(parents=True)
@@ -341,7 +344,11 @@ def test_plan_paths_and_failed_records(tmp_path, monkeypatch):
     plan = make_plan(config)
     assert list(plan.failed) == [NAMES[1][:-4]] and len(plan.videos) == 1
     (local,) = plan.videos
-    assert plan.video_input(local) == [f"/local/{NAMES[4]}"]
+    assert plan.video_input(local) == [str(local_mov)]
+    # a listed file that is missing is no input snakemake would stop the run for: its
+    # motion job runs, fails alone and records it (tests/test_reliability.py)
+    local_mov.unlink()
+    assert make_plan(config).video_input(local) == []
     plan = make_plan(dict(config, retry_failed=True, read_mode="download"))
     assert plan.video_input(rel) == [f"downloads/{PREFIX}/{rel}.mov"]
     assert plan.location(rel) == plan.video_input(rel)[0]
@@ -360,7 +367,11 @@ def test_plan_patterns_give_the_same_paths(tmp_path, monkeypatch):
     from camhd_motion.pipeline.workflow import make_plan
 
     monkeypatch.chdir(tmp_path)
-    for root in ("https://h/files", "/archive"):
+    for n in NAMES[:4]:  # the local archive's files exist (a missing one: no pattern)
+        mov = tmp_path / "archive" / PREFIX / n[10:14] / n[14:16] / n[16:18] / n
+        mov.parent.mkdir(parents=True, exist_ok=True)
+        mov.write_bytes(b"")
+    for root in ("https://h/files", str(tmp_path / "archive")):
         (tmp_path / "list.csv").write_text("url\n" + "".join(
             f"{root}/{PREFIX}/{n[10:14]}/{n[14:16]}/{n[16:18]}/{n}\n" for n in NAMES[:4]))
         for mode in ("stream", "download"):
@@ -371,6 +382,12 @@ def test_plan_patterns_give_the_same_paths(tmp_path, monkeypatch):
                 assert plan.location_pattern().replace("{vid}", rel) == plan.location(rel)
                 assert [p.replace("{vid}", rel) for p in plan.input_pattern()] == (
                     plan.video_input(rel))
+    mov.unlink()
+    plan = make_plan(validate_config({"source": "list.csv"}))
+    n = mov.name
+    missing = f"{n[10:14]}/{n[14:16]}/{n[16:18]}/{mov.stem}"
+    assert plan.input_pattern() is None and plan.missing == {missing}
+    assert [rel for rel in plan.videos if not plan.video_input(rel)] == [missing]
 
 
 # -- pending ---------------------------------------------------------------------------

@@ -160,6 +160,11 @@ def test_local_archive_run_matches_truth(local_run, videos):
         n_static += sum(r.type == "static" for r in regions.regions)
     assert len(statics) == n_static == sum(int(r["static_regions"]) for r in rows.values())
     assert "static regions: " + str(n_static) in (results / "report.md").read_text()
+    # each lit video's job log shows its progress through the video
+    for rel, (_, truth) in videos.items():
+        if not truth.dark.all():
+            log = (local_run / f"logs/motion/{rel}.log").read_text()
+            assert re.search(r": motion 50% \(\d+/\d+ samples\)", log), log[-500:]
     # no temporary or partial file left behind
     assert not [p for p in results.rglob("*") if p.name.startswith(".") and "tmp" in p.name]
 
@@ -191,7 +196,8 @@ def test_deleted_output_makes_exactly_that_video_pending(local_run, videos, tmp_
     # a deleted motion file: its motion, then its regions (updated input)
     motion.unlink()
     jobs = pending_jobs(work)
-    assert set(jobs) == {f"motion:{rel}", f"regions:{rel}", "aggregate:", "all:"}
+    assert set(jobs) == {f"motion:{rel}", f"regions:{rel}", "motion_samples:", "aggregate:",
+                         "all:"}
     assert [row[3] for row in pending_table(work)] == ["motion,regions"]
 
 

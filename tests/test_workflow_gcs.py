@@ -71,4 +71,5 @@ def test_threshold_change_reruns_only_regions_in_the_bucket(tmp_path, gcs_emulat
 
     stride = {**changed, "motion": {"stride": 20}}
     dry = snakemake(tmp_path, stride, "-n", "-q", "rules").stdout
-    assert jobs_of(dry) == {"motion": n, "regions": n, "aggregate": 1, "all": 1}
+    assert jobs_of(dry) == {"motion": n, "regions": n, "motion_samples": 1, "aggregate": 1,
+                            "all": 1}

@@ -67,6 +67,8 @@ LumaView ProResDecoder::decode() {
     rc = avcodec_receive_frame(ctx_, frame_);
     if (rc == AVERROR(EAGAIN)) throw DecodeError("decoder returned 0 frames for one packet");
     if (rc < 0) throw DecodeError("decoder error: " + av_error(rc));
+    if (frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT))
+        throw DamagedFrame();
     if (frame_->width != width_ || frame_->height != height_)
         throw DecodeError("frame is " + std::to_string(frame_->width) + "x" +
                           std::to_string(frame_->height) + ", index says " +

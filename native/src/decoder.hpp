@@ -16,6 +16,14 @@ struct DecodeError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The frame decoded, but FFmpeg found damaged data in it and concealed it: its samples are
+// invalid ("damaged: ..."), never computed from concealed pixels (same text as Python's
+// video/decoder.py DAMAGED).
+struct DamagedFrame : DecodeError {
+    DamagedFrame()
+        : DecodeError("the decoder found corrupt data in it (damaged or partly decoded frame)") {}
+};
+
 // The luma plane of the last decoded frame (valid until the next decode).
 struct LumaView {
     const uint8_t* data = nullptr;

@@ -41,6 +41,9 @@ GreyFrame FrameReader::grey(int frame) {
     LumaView luma;
     try {
         luma = decoder_.decode();
+    } catch (const DamagedFrame& err) {
+        out.error = std::string("damaged: ") + err.what();
+        return out;
     } catch (const DecodeError& err) {
         out.error = std::string("undecodable: ") + err.what();
         return out;

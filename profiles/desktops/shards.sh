@@ -46,7 +46,7 @@ done
 
 # everything done: one machine makes the aggregate (it never analyses a video)
 if [ "$(find "$claims" -maxdepth 1 -name '*.done' | wc -l)" -eq "$n" ] && claim "$claims/aggregate"; then
-  "$snakemake" --profile "$profile" --allowed-rules aggregate all "$@" || status=1
+  "$snakemake" --profile "$profile" --allowed-rules aggregate motion_samples all "$@" || status=1
   rm -rf "$current"
   current=
 fi

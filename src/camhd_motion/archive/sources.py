@@ -17,8 +17,14 @@ Four kinds of source, chosen from the source string (:func:`source_kind`):
     google-cloud-storage.
 
 Listing a date range visits only the ``YYYY``, ``YYYY/MM`` and ``YYYY/MM/DD`` directories
-that overlap it.  Names are kept exactly as they are (``Z`` suffix, ``_NN`` parts); files
-whose names are not CamHD names are skipped (and counted in the log).
+that overlap it.  Names are kept exactly as they are (``Z`` suffix, ``_NN`` parts).  Only
+archive names under the source root are accepted: files whose names are not CamHD names,
+and index entries or objects that are not plain names in their day directory
+(``../../etc/CAMHDA301-...mov``), are skipped and reported (a warning naming one of them).
+
+What a server sends is checked: an index page that is not an index (a maintenance page
+served with 200) or an HTML ``.md5`` sibling is an error naming the URL, never an empty
+archive.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ MANIFEST_SUFFIXES = (".csv", ".tsv", ".txt", ".list")
 _LOCATION_COLUMNS = ("url", "path", "location", "file", "filename")
 _SIZE_COLUMNS = ("size", "file_size")
 _HTTP_WORKERS = 8
+_DAY_PATH = re.compile(r"\d{4}/\d{2}/\d{2}/[^/\\]+")
 
 
 def source_kind(source: str) -> str:
@@ -62,10 +69,12 @@ def source_kind(source: str) -> str:
 
 
 def list_source(source: str, start: dt.date | None = None, end: dt.date | None = None, *,
-                md5: bool = True, base_url: str = OOI_RAW_DATA) -> list[Video]:
+                md5: bool = True, base_url: str = OOI_RAW_DATA,
+                net: dict | None = None) -> list[Video]:
     """The videos of ``source`` whose scheduled start day is in ``[start, end]``.
 
-    ``md5``: also read ``.md5`` siblings (one small request per video for ``http``).
+    ``md5``: also read ``.md5`` siblings (one small request per video for ``http``);
+    ``net``: timeouts and retries for ``http`` (:class:`NetOptions` fields).
     """
     kind = source_kind(source)
     if kind == "local":
@@ -73,7 +82,7 @@ def list_source(source: str, start: dt.date | None = None, end: dt.date | None =
     elif kind == "manifest":
         videos = list_manifest_file(source, base_url=base_url)
     elif kind == "http":
-        videos = list_http(source, start, end, md5=md5)
+        videos = list_http(source, start, end, md5=md5, net=net)
     else:
         videos = list_gcs(source, start, end)
     return select(videos, start, end)
@@ -120,10 +129,18 @@ def date_dirs(list_subdirs: Callable[[str], Iterable[str]], start: dt.date | Non
     return days
 
 
-def _skipped(kind: str, names: list[str]) -> None:
+def _skipped(kind: str, names: list[str], what: str = "files that are not CamHD video "
+             "names") -> None:
     if names:
-        log.warning("%s: skipped %d files that are not CamHD video names (e.g. %s)", kind,
-                    len(names), names[0])
+        log.warning("%s: skipped %d %s (e.g. %r)", kind, len(names), what, names[0])
+
+
+def is_plain_name(name: str) -> bool:
+    """A single path component (a directory's ``/`` suffix allowed): no ``..``, no
+    separators, no control characters -- an entry that stays inside its directory."""
+    base = name[:-1] if name.endswith("/") else name
+    return (base not in ("", ".", "..") and "/" not in base and "\\" not in base
+            and not any(ord(c) < 0x20 or c == "\x7f" for c in base))
 
 
 def parse_md5(text: str) -> str | None:
@@ -203,11 +220,33 @@ def newest_day_dir_mtime(root: str, start: dt.date | None, end: dt.date | None) 
 # -- a manifest file (CSV / TSV / list) --------------------------------------------------
 
 
+def _read_listing(path: str) -> str:
+    """The text of a listing file; a one-line :class:`UserError` for anything else (a
+    video, an image, a binary file given as ``source:``)."""
+    from camhd_motion.sources.content import HEAD_BYTES, describe, not_a_movie
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as err:
+        raise UserError(f"source {path}: cannot read: {err.strerror or err}") from None
+    if not_a_movie(data[:HEAD_BYTES]) is None:
+        raise UserError(f"source {path}: a movie, not a listing (give its directory, or a "
+                        "CSV/TSV/list file naming it)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UserError(f"source {path}: not a text listing ({describe(data[:HEAD_BYTES])}; "
+                        f"not UTF-8 at byte {err.start})") from None
+    if "\0" in text:
+        raise UserError(f"source {path}: not a text listing (binary data: NUL bytes)")
+    return text
+
+
 def list_manifest_file(path: str, *, base_url: str = OOI_RAW_DATA) -> list[Video]:
     """Videos of a user's listing file (see the module doc)."""
     base_dir = os.path.dirname(os.path.abspath(path))
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        text = f.read()
+    text = _read_listing(path)
     lines = text.splitlines()
     if not lines:
         raise UserError(f"source {path}: empty file")
@@ -220,7 +259,7 @@ def list_manifest_file(path: str, *, base_url: str = OOI_RAW_DATA) -> list[Video
             return location
         return os.path.normpath(os.path.join(base_dir, location))
 
-    videos, skipped = [], []
+    videos, skipped, malformed = [], [], []
     loc_col = next((c for c in _LOCATION_COLUMNS if c in header), None)
     if loc_col is None and "mov_basename" not in header:
         # a plain list: one path or URL per line (no header)
@@ -229,11 +268,14 @@ def list_manifest_file(path: str, *, base_url: str = OOI_RAW_DATA) -> list[Video
                 loc = line.strip()
                 if not loc or loc.startswith("#"):
                     continue
-                if is_video_name(loc):
-                    videos.append(video_from_location(resolve(loc)))
-                else:
+                if not is_video_name(loc):
                     skipped.append(loc)
+                elif not _valid_url(loc):
+                    malformed.append(loc)
+                else:
+                    videos.append(video_from_location(resolve(loc)))
             _skipped(path, skipped)
+            _skipped(path, malformed, "rows whose URL is not valid")
             return videos
         raise UserError(f"source {path}: no url/path/location/mov_basename column in header "
                         f"{first!r}")
@@ -250,10 +292,13 @@ def list_manifest_file(path: str, *, base_url: str = OOI_RAW_DATA) -> list[Video
             if not name:
                 continue
             name = name if name.endswith(".mov") else name + ".mov"
-            if not is_video_name(name):
+            if not is_plain_name(name) or not is_video_name(name):
                 skipped.append(name)
                 continue
             loc = f"{base_url.rstrip('/')}/{video_from_location(name).archive_path}"
+        if not _valid_url(loc):
+            malformed.append(loc)
+            continue
         size = (row.get(size_col) or "").strip() if size_col else ""
         try:
             videos.append(video_from_location(
@@ -263,12 +308,34 @@ def list_manifest_file(path: str, *, base_url: str = OOI_RAW_DATA) -> list[Video
                 raise UserError(f"source {path}: line {n}: {err}") from None
             skipped.append(loc)
     _skipped(path, skipped)
+    _skipped(path, malformed, "rows whose URL is not valid")
     return videos
+
+
+def _valid_url(location: str) -> bool:
+    """A local path, or a well-formed http(s):// or gs:// URL (a malformed one would fail
+    its job as a usage error at every run: it is left out of the listing instead)."""
+    from camhd_motion.errors import CamhdError
+
+    try:
+        if location.startswith(("http://", "https://")):
+            from camhd_motion.sources.httpclient import check_url
+
+            check_url(location)
+        elif location.startswith("gs://"):
+            from camhd_motion.sources.gcs import parse_gs_url
+
+            parse_gs_url(location)
+    except CamhdError:
+        return False
+    return True
 
 
 # -- the OOI raw-data HTTP index ---------------------------------------------------------
 
 _LINK = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL)
+# what every autoindex page has (Apache, nginx, lighttpd, ``camhd-motion serve``)
+_INDEX_MARK = re.compile(r"Index of|Parent Directory", re.IGNORECASE)
 
 
 def index_links(page: str) -> list[str]:
@@ -288,6 +355,23 @@ def index_links(page: str) -> list[str]:
     return names
 
 
+def index_entries(url: str, page: str, skipped: list[str] | None = None) -> list[str]:
+    """:func:`index_links` of the page at ``url``, checked: a page that is no index at all
+    (a maintenance or error page served with 200) is a :class:`SourceError` naming the
+    URL, never an empty directory; entries that are not plain names (``../x``, ``a/b``)
+    are left out (and added to ``skipped``)."""
+    from camhd_motion.sources.content import describe
+
+    names = index_links(page)
+    if not names and not _INDEX_MARK.search(page):
+        raise SourceError(f"{url}: not an archive index page (the server sent "
+                          f"{describe(page[:2048].encode('utf-8', 'replace'))})")
+    plain = [n for n in names if is_plain_name(n)]
+    if skipped is not None and len(plain) < len(names):
+        skipped.extend(n for n in names if not is_plain_name(n))
+    return plain
+
+
 def http_instrument_url(root: str) -> str:
     """The ``.../06-CAMHDA301/`` URL under an archive root URL."""
     root = root if root.endswith("/") else root + "/"
@@ -297,23 +381,40 @@ def http_instrument_url(root: str) -> str:
 
 
 def list_http(root: str, start: dt.date | None = None, end: dt.date | None = None, *,
-              md5: bool = True, workers: int = _HTTP_WORKERS) -> list[Video]:
+              md5: bool = True, workers: int = _HTTP_WORKERS,
+              net: dict | None = None) -> list[Video]:
+    """``net``: :class:`~camhd_motion.sources.options.NetOptions` fields for the pages."""
+    from camhd_motion.sources.download import parse_md5 as parse_digest
     from camhd_motion.sources.pages import PageFetcher
 
     base = http_instrument_url(root)
-    fetcher = PageFetcher(base)
+    fetcher = PageFetcher(base, **(net or {}))
+    outside: list[str] = []  # entries that are not plain names: never followed
 
     def subdirs(rel: str) -> list[str]:
         url = base + (rel + "/" if rel else "")
-        return [n[:-1] for n in index_links(fetcher.text(url)) if n.endswith("/")]
+        return [n[:-1] for n in index_entries(url, fetcher.text(url), outside)
+                if n.endswith("/")]
+
+    def day_page(day: str) -> list[str]:
+        url = f"{base}{day}/"
+        return index_entries(url, fetcher.text(url), outside)
 
     def digest(md5_url: str | None) -> str | None:
-        return parse_md5(fetcher.text(md5_url)) if md5 and md5_url else None
+        if not (md5 and md5_url):
+            return None
+        try:
+            return parse_digest(fetcher.text(md5_url), md5_url)
+        except SourceError as err:
+            if "no md5 digest" not in str(err):
+                raise  # an HTML page in its place: the server is not serving the archive
+            log.warning("%s", err)
+            return None
 
     try:
         days = date_dirs(subdirs, start, end)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            pages = list(pool.map(lambda d: index_links(fetcher.text(f"{base}{d}/")), days))
+            pages = list(pool.map(day_page, days))
             found, skipped = [], []
             for day, names in zip(days, pages, strict=True):
                 present = set(names)
@@ -329,6 +430,7 @@ def list_http(root: str, start: dt.date | None = None, end: dt.date | None = Non
     finally:
         fetcher.close()
     _skipped(root, skipped)
+    _skipped(root, outside, "index entries that are not names under the source root")
     return [video_from_location(url, None, digest)
             for (url, _), digest in zip(found, digests, strict=True)]
 
@@ -361,7 +463,7 @@ def list_gcs(url: str, start: dt.date | None = None, end: dt.date | None = None,
     prefix += "/"
     client = client or make_client()
     parts = _months(start, end) if start and end else [""]
-    videos, skipped = [], []
+    videos, skipped, outside = [], [], []
     for part in parts:
         try:
             blobs = list(client.list_blobs(bucket, prefix=prefix + part))
@@ -374,8 +476,12 @@ def list_gcs(url: str, start: dt.date | None = None, end: dt.date | None = None,
             if not is_video_name(name):
                 skipped.append(name)
                 continue
+            if not _DAY_PATH.fullmatch(blob.name[len(prefix):]):
+                outside.append(blob.name)  # e.g. a/../../b: not a plain archive path
+                continue
             digest = base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None
             size = int(blob.size) if blob.size is not None else None
             videos.append(video_from_location(f"gs://{bucket}/{blob.name}", size, digest))
     _skipped(url, skipped)
+    _skipped(url, outside, "objects that are not YYYY/MM/DD/<name> under the prefix")
     return videos

@@ -34,6 +34,10 @@ def register(sub) -> None:
     p.add_argument("--regions-csv", help="default: RESULTS/regions.csv")
     p.add_argument("--summary", help="default: RESULTS/summary.tsv")
     p.add_argument("--report", help="default: RESULTS/report.md")
+    p.add_argument("--regions-parquet", help="every region of every video (Parquet); "
+                   "default: none")
+    p.add_argument("--timeline", help="timeline figure of the scheduled videos (PNG)")
+    p.add_argument("--static-stats", help="figure of static sections over time (PNG)")
     p.set_defaults(func=run)
 
 
@@ -47,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         regions_csv=args.regions_csv or os.path.join(args.results, "regions.csv"),
         summary=args.summary or os.path.join(args.results, "summary.tsv"),
         report=args.report or os.path.join(args.results, "report.md"),
+        regions_parquet=args.regions_parquet, timeline=args.timeline,
+        static_stats=args.static_stats,
     )
     counts = Counter(r.status for r in rows)
     log.info("%d videos: %s", len(rows), ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))

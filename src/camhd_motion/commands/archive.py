@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from camhd_motion.archive.sources import OOI_RAW_DATA
+from camhd_motion.params import add_arguments, as_dict, from_args
+from camhd_motion.sources.options import NetOptions
 
 
 def register(sub) -> None:
@@ -29,14 +31,18 @@ def register(sub) -> None:
                     help="do not read the .md5 siblings (saves one request per video)")
     lp.add_argument("--base-url", default=OOI_RAW_DATA,
                     help="archive root for files that name videos by mov_basename only")
+    add_arguments(lp, NetOptions, "network (an http(s):// source's index pages)")
     lp.set_defaults(func=run_list)
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from camhd_motion.pipeline.workflow import refresh_manifest
+    import sys
 
+    from camhd_motion.pipeline.workflow import empty_listing_warning, refresh_manifest
     config = {"source": args.source, "start": args.start, "end": args.end, "md5": args.md5,
-              "base_url": args.base_url}
+              "base_url": args.base_url, "net": as_dict(from_args(NetOptions, args))}
     n = refresh_manifest(config, args.output)
     print(f"{args.output}: {n} videos")
+    if n == 0:
+        print(empty_listing_warning(config), file=sys.stderr)
     return 0

@@ -28,7 +28,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     import yaml
 
-    from camhd_motion.pipeline.config import load_schema, validate_config
+    from camhd_motion.pipeline.config import load_schema, load_yaml_file, validate_config
 
     schema = load_schema()
     if args.schema:
@@ -39,18 +39,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     merged: dict = {}
     for name in args.files:
-        try:
-            with open(name, encoding="utf-8") as f:
-                data = yaml.safe_load(f) or {}
-        except OSError as err:
-            raise UserError(f"{name}: cannot read: {err.strerror or err}") from None
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark else ""
-            raise UserError(f"{name}:{where}: not valid YAML") from None
-        if not isinstance(data, dict):
-            raise UserError(f"{name}: not a mapping of config keys")
-        merged.update(data)
+        merged.update(load_yaml_file(name))
     validate_config(merged, schema)
     print(f"{', '.join(args.files)}: valid")
     return 0

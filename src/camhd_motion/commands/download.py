@@ -4,7 +4,11 @@ The workflow's download step (``read_mode: download``) calls this command, and s
 user whose server cannot stream (no ``Range``).  The work is
 :func:`camhd_motion.sources.download.download`: resumable (``PATH.part``), checked against the
 size and the ``.md5`` sibling (or the given digest), renamed into place only when
-verified.  Exit 0 on success, 4 when the source fails, 2 on a bad argument.
+verified.  Exit 0 on success, 2 on a bad argument or an unwritable destination, 3 when the
+file cannot be had (not found, refused, an HTML page or anything else that is not a movie
+in place of a ``.mov``, an md5 mismatch after a full re-download: recorded in
+``--failed-dir``), 4 when the failure is transient (a failing or stalled server, a full
+disk: run again; the ``.part`` is kept and resumed).
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import argparse
 import logging
 import re
 
-from camhd_motion.errors import UserError
+from camhd_motion.errors import UserError, is_permanent
+from camhd_motion.params import add_arguments, as_dict, from_args
+from camhd_motion.sources.options import NetOptions
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +42,11 @@ def register(sub) -> None:
                    help="if PATH already exists, keep it and download nothing (only verified "
                    "files are ever renamed to PATH)")
     p.add_argument("--timeout", type=float, default=None,
-                   help="connect and read timeout, seconds (default: 10 to connect, 20 of "
-                   "silence while reading)")
-    p.add_argument("--retries", type=int, default=6,
-                   help="retries in a row without progress before giving up (default 6)")
+                   help="shorthand: --connect-timeout and --read-timeout at once, seconds")
+    p.add_argument("--failed-dir", metavar="DIR",
+                   help="when the file cannot be had (exit 3) write the one-line error to "
+                   "DIR/YYYY/MM/DD/<stem>.txt (the workflow's record of bad videos)")
+    add_arguments(p, NetOptions, "network (docs/NETWORK.md)")
     p.set_defaults(func=run)
 
 
@@ -50,8 +57,20 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--md5 must be auto, none or a 32-digit hex digest, not {args.md5!r}")
     if not args.url.startswith(("http://", "https://", "gs://")):
         raise UserError(f"{args.url}: not an http(s):// or gs:// URL")
-    result = download(args.url, args.output, md5=args.md5, keep=args.keep,
-                      timeout=args.timeout, retries=args.retries)
+    net = as_dict(from_args(NetOptions, args))
+    try:
+        options = NetOptions(**net, timeout=args.timeout)
+    except ValueError as err:
+        raise UserError(f"--timeout: {err}") from None
+    try:
+        result = download(args.url, args.output, md5=args.md5, keep=args.keep,
+                          options=options)
+    except Exception as err:
+        if args.failed_dir and is_permanent(err):
+            from camhd_motion.pipeline.jobs import failed_record_path, record_failure
+
+            record_failure(failed_record_path(args.failed_dir, args.url), err)
+        raise
     if result.downloads == 0:
         log.info("%s: kept existing %s", args.url, result.path)
     else:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from camhd_motion.motion.model import MotionParams
-from camhd_motion.params import add_arguments, from_args
+from camhd_motion.params import add_arguments, as_dict, from_args
+from camhd_motion.sources.options import NetOptions
 
 
 def default_output(video: str) -> str:
@@ -32,10 +33,12 @@ def register(sub) -> None:
     p.add_argument("--native-bin", help="path of camhd-motion-native (default: "
                    "$CAMHD_NATIVE_BIN, native/build/, then PATH)")
     p.add_argument("--failed-dir", metavar="DIR",
-                   help="on a bad video (exit 3) write its one-line error to "
+                   help="on a bad or unavailable video (missing, not a movie, damaged index, "
+                   "404/403 ...: exit 2 or 3) write its one-line error to "
                    "DIR/YYYY/MM/DD/<stem>.txt; removed on success (the workflow's record of "
-                   "bad videos)")
+                   "bad videos; transient failures, exit 4, are not recorded)")
     add_arguments(p, MotionParams, "motion parameters (defaults: the original system's)")
+    add_arguments(p, NetOptions, "network (http(s):// and gs:// videos; docs/NETWORK.md)")
     p.set_defaults(func=run)
 
 
@@ -45,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     motion(args.video, args.output or default_output(args.video),
            from_args(MotionParams, args), workers=args.workers, engine=args.engine,
            native_bin=args.native_bin, movie_url=args.movie_url,
+           net=as_dict(from_args(NetOptions, args)),
            failed_record=failed_record_path(args.failed_dir, args.video)
            if args.failed_dir else None)
     return 0

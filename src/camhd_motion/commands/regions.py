@@ -26,6 +26,12 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", type=Path, metavar="OUT",
                    help="output file (default: <stem>_optical_flow_regions.json beside the input)")
     p.add_argument("--stride", type=int, help="sample spacing in frames (default: the file's)")
+    p.add_argument("--plot", type=Path, metavar="PNG",
+                   help="also draw the motion against time, static sections shaded")
+    p.add_argument("--contact-sheet", type=Path, metavar="PNG",
+                   help="also draw one thumbnail per static section (needs --video)")
+    p.add_argument("--video", metavar="PATH|URL",
+                   help="the video, for --contact-sheet (a path, http(s):// or gs:// URL)")
     add_arguments(p, RegionParams, "thresholds (defaults are the original's)")
     p.set_defaults(func=run)
 
@@ -33,5 +39,6 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from camhd_motion.pipeline.jobs import regions
 
-    regions(args.motion_json, args.output, from_args(RegionParams, args), stride=args.stride)
+    regions(args.motion_json, args.output, from_args(RegionParams, args), stride=args.stride,
+            plot=args.plot, contact_sheet=args.contact_sheet, video=args.video)
     return 0

@@ -11,7 +11,7 @@ import logging
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from camhd_motion import __version__
 from camhd_motion.archive.names import parse_name
@@ -49,7 +49,9 @@ def analyze_video(
         pairs = sample_pairs(index.num_frames, params.stride, params.pair_offset)
         chunks = split(pairs, workers * CHUNKS_PER_WORKER if workers > 1 else 1)
         if workers <= 1:
-            results = [_analyze_chunk_with(reader, chunk, params, factor) for chunk in chunks]
+            results = [_analyze_chunk_with(reader, chunk, params, factor,
+                                           progress=_Progress(location, len(pairs)))
+                       for chunk in chunks]
         else:
             results = _run_parallel(location, index, chunks, params, factor, workers,
                                     source_options)
@@ -93,12 +95,32 @@ def _run_parallel(location, index, chunks, params, factor, workers, source_optio
     # spawn: a clean interpreter per worker (OpenCV and FFmpeg keep threads that fork
     # would copy in an undefined state)
     ctx = multiprocessing.get_context("spawn")
+    progress = _Progress(location, sum(len(c) for c in chunks))
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [
-            pool.submit(_analyze_chunk, location, index, chunk, params, factor, source_options)
+        futures = {
+            pool.submit(_analyze_chunk, location, index, chunk, params, factor,
+                        source_options): len(chunk)
             for chunk in chunks
-        ]
+        }
+        for done in as_completed(futures):  # progress as chunks end; order kept below
+            progress.advance(futures[done])
         return [f.result() for f in futures]
+
+
+class _Progress:
+    """Logs ``<video>: motion N% (done/total samples)`` about every 10 % of a video, so a
+    job's log shows how far a long video has got."""
+
+    def __init__(self, location: str, total: int):
+        self.location, self.total, self.done, self.next_pct = location, total, 0, 10
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        pct = 100 * self.done // max(1, self.total)
+        if pct >= self.next_pct and self.done < self.total:
+            log.info("%s: motion %d%% (%d/%d samples)", self.location, pct, self.done,
+                     self.total)
+            self.next_pct = (pct // 10 + 1) * 10
 
 
 def _analyze_chunk(location, index, pairs, params, factor, source_options):
@@ -113,7 +135,8 @@ def _analyze_chunk(location, index, pairs, params, factor, source_options):
 
 
 def _analyze_chunk_with(
-    reader: FrameReader, pairs: list[SamplePair], params: MotionParams, factor: int
+    reader: FrameReader, pairs: list[SamplePair], params: MotionParams, factor: int,
+    progress: _Progress | None = None,
 ) -> tuple[list[MotionSample], dict]:
     c0 = time.process_time()
     bytes0 = getattr(reader.source, "bytes_read", 0)
@@ -139,6 +162,8 @@ def _analyze_chunk_with(
                     prepared[g.frame] = estimator.prepare(g.frame, g.image)
         samples.append(_sample(estimator, pair, prepared[pair.from_frame],
                                prepared[pair.to_frame]))
+        if progress is not None:
+            progress.advance()
         for f in (pair.from_frame, pair.to_frame):
             if last_use[f] == i:
                 prepared.pop(f, None)

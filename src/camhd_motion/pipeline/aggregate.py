@@ -10,6 +10,10 @@ no valid sample: lights off or a black video), ``failed`` (recorded as a bad vid
 ``<results>/failed/``; ``error`` says why) or ``missing`` (not analysed yet).  ``seconds``
 is the motion step's wall time.
 
+Besides: ``regions.parquet`` (every region of every video, not only the static ones; the
+columns are in docs/FORMATS.md), and the archive figures (:mod:`camhd_motion.figures.archive`).
+The tables are built as pandas DataFrames.
+
 Reading 35,000 motion files takes minutes, so what was read from each pair of files is
 kept in ``<results>/.aggregate-cache.json`` keyed by their size and mtime: a re-run after
 new videos reads only the new files.  Every output is written atomically.
@@ -26,13 +30,17 @@ from dataclasses import dataclass
 
 from camhd_motion.archive.manifest import Video
 from camhd_motion.formats.common import atomic_write_text
-from camhd_motion.formats.regions_csv import StaticRow, static_rows, write_rows
+from camhd_motion.formats.regions_csv import StaticRow, write_rows
 from camhd_motion.pipeline.workflow import Plan
 
 SUMMARY_COLUMNS = ("stem", "date_time", "status", "frames", "samples", "valid_samples",
                    "valid_fraction", "static_regions", "seconds", "error")
 CACHE_NAME = ".aggregate-cache.json"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+# regions.parquet: one row per region of every analysed video
+REGION_COLUMNS = ("stem", "date_time", "index", "type", "start_frame", "end_frame",
+                  "start_s", "end_s", "duration_s", "samples", "scale_mean", "tx_mean",
+                  "ty_mean", "scene_tag")
 
 
 @dataclass
@@ -91,8 +99,14 @@ def read_video(video: Video, motion_path: str, regions_path: str) -> tuple[dict,
         "static_regions": sum(1 for r in regions.regions if r.type == "static"),
         "seconds": float(seconds) if seconds is not None else None,
     }
-    rows = [[r.date_time, r.mov_basename, r.start_frame, r.end_frame, r.scene_tag]
-            for r in static_rows(regions)]
+    rate = motion.movie.frame_rate or 30000 / 1001
+    rows = []
+    for i, r in enumerate(regions.regions):
+        start_s, end_s = (r.start_frame - 1) / rate, (r.end_frame - 1) / rate
+        rows.append([video.stem, video.date_time, i, r.type, r.start_frame, r.end_frame,
+                     round(start_s, 3), round(end_s, 3), round(end_s - start_s, 3),
+                     r.stats.size, r.stats.scale_mean, r.stats.tx_mean, r.stats.ty_mean,
+                     r.scene_tag])
     return info, rows
 
 
@@ -126,10 +140,11 @@ class _Cache:
 
 
 def collect(plan: Plan, videos: Iterable[Video], failed: Mapping[str, str],
-            cache_path: str | None = None) -> tuple[list[SummaryRow], list[StaticRow]]:
-    """Summary rows of ``videos`` and the static rows of those analysed."""
+            cache_path: str | None = None) -> tuple[list[SummaryRow], list[list]]:
+    """Summary rows of ``videos`` and the region rows (:data:`REGION_COLUMNS`) of those
+    analysed."""
     cache = _Cache(cache_path or os.path.join(plan.results, CACHE_NAME))
-    summary, statics, used = [], [], []
+    summary, regions, used = [], [], []
     for video in videos:
         rel = video.rel
         motion_path, regions_path = plan.motion_json(rel), plan.regions_json(rel)
@@ -151,15 +166,64 @@ def collect(plan: Plan, videos: Iterable[Video], failed: Mapping[str, str],
             info, rows = entry["info"], entry["rows"]
         status = "ok" if info["valid_samples"] else "dark"
         summary.append(SummaryRow(video.stem, video.date_time, status, **info))
-        statics.extend(StaticRow(*r) for r in rows)
+        regions.extend(rows)
     cache.save(used)
-    return summary, statics
+    return summary, regions
+
+
+def summary_frame(rows: Iterable[SummaryRow]):
+    """The summary as a DataFrame (one row per video, :data:`SUMMARY_COLUMNS`)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([{c: getattr(r, c) for c in SUMMARY_COLUMNS} for r in rows],
+                         columns=list(SUMMARY_COLUMNS))
+    for c in ("frames", "samples", "valid_samples", "static_regions"):
+        frame[c] = frame[c].astype("Int64")
+    return frame
+
+
+def regions_frame(rows: Iterable[list]):
+    """Every region as a DataFrame (:data:`REGION_COLUMNS`), in archive order."""
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows), columns=list(REGION_COLUMNS))
+    frame = frame.astype({"index": "int64", "start_frame": "int64", "end_frame": "int64",
+                          "samples": "int64", "scale_mean": "float64", "tx_mean": "float64",
+                          "ty_mean": "float64", "start_s": "float64", "end_s": "float64",
+                          "duration_s": "float64"})
+    return frame.sort_values(["date_time", "stem", "start_frame"], kind="stable",
+                             ignore_index=True)
 
 
 def write_summary(rows: Iterable[SummaryRow], path: str | os.PathLike) -> None:
-    lines = ["\t".join(SUMMARY_COLUMNS)]
-    lines += ["\t".join(r.cells()) for r in rows]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    """``summary.tsv``: the summary frame, numbers written as :meth:`SummaryRow.cells`."""
+    rows = list(rows)
+    frame = summary_frame(rows)
+    # the cells keep their established text (4 significant digits, empty for unknown)
+    text = frame.assign(**{c: [r.cells()[i] for r in rows]
+                           for i, c in enumerate(SUMMARY_COLUMNS)})
+    atomic_write_text(path, text.to_csv(sep="\t", index=False, lineterminator="\n"))
+
+
+def write_regions_csv(regions, path: str | os.PathLike) -> int:
+    """``regions.csv`` (the original's format, docs/FORMATS.md) from the regions frame."""
+    statics = regions[regions["type"] == "static"]
+    rows = [StaticRow(date_time=r.date_time, mov_basename=r.stem,
+                      start_frame=int(r.start_frame), end_frame=int(r.end_frame),
+                      scene_tag=r.scene_tag or None)
+            for r in statics.itertuples(index=False)]
+    return write_rows(rows, path)
+
+
+def write_parquet(frame, path: str | os.PathLike) -> None:
+    """``frame`` as Parquet, atomically."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def read_summary(path: str | os.PathLike) -> list[dict]:
@@ -209,10 +273,23 @@ def render_report(rows: list[SummaryRow], n_static: int) -> str:
 
 
 def aggregate(plan: Plan, videos: list[Video], failed: Mapping[str, str], *,
-              regions_csv: str, summary: str, report: str) -> list[SummaryRow]:
-    rows, statics = collect(plan, videos, failed)
-    write_rows(statics, regions_csv)
+              regions_csv: str, summary: str, report: str, regions_parquet: str | None = None,
+              timeline: str | None = None, static_stats: str | None = None
+              ) -> list[SummaryRow]:
+    rows, region_rows = collect(plan, videos, failed)
+    regions = regions_frame(region_rows)
+    n_static = write_regions_csv(regions, regions_csv)
     write_summary(rows, summary)
-    atomic_write_text(report, render_report(rows, len(statics)))
+    if regions_parquet:
+        write_parquet(regions, regions_parquet)
+    if timeline:
+        from camhd_motion.figures.archive import write_timeline
+
+        write_timeline(summary_frame(rows), timeline)
+    if static_stats:
+        from camhd_motion.figures.archive import write_static_stats
+
+        write_static_stats(regions, summary_frame(rows), static_stats)
+    atomic_write_text(report, render_report(rows, n_static))
     return rows
 

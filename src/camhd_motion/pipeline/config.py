@@ -37,29 +37,99 @@ def load_schema(path: str | os.PathLike = SCHEMA_PATH) -> dict:
                                      **props["motion"].get("properties", {})}
     props["regions"]["properties"] = {**json_schema(RegionParams),
                                       **props["regions"].get("properties", {})}
+    if "net" in props:
+        from camhd_motion.sources.options import NetOptions
+
+        props["net"]["properties"] = {**json_schema(NetOptions),
+                                      **props["net"].get("properties", {})}
     return schema
 
 
-def _coerce_strings(schema: dict, value: dict) -> None:
-    """What ``snakemake --config key=value`` gives as strings: ``true``/``false`` for a
-    boolean key, YAML (``motion={stride: 5}``) for an object key."""
+def load_yaml_file(path: str | os.PathLike) -> dict:
+    """A config file's mapping; :class:`ConfigError` naming the file and the line of a
+    YAML error (snakemake itself says only "not valid JSON or YAML")."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except OSError as err:
+        raise ConfigError(f"config error: {path}: cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config error: {path}: not a text file (not UTF-8)") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).split("\n")[0]
+        raise ConfigError(f"config error: {path}:{where} not valid YAML ({problem})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config error: {path}: not a mapping of config keys")
+    return data
+
+
+def workflow_configfile(workflow_dir: str | os.PathLike) -> str:
+    """The Snakefile's ``configfile:``: the run directory's ``config/config.yaml`` if it
+    has one, else the workflow's own (so ``-d DIR`` needs no copy of it), checked as YAML
+    first so that a broken file is named with its line.  Prints the one-line error and
+    exits for the Snakefile."""
+    import sys
+
+    path = os.path.join("config", "config.yaml")
+    if not os.path.exists(path):
+        path = os.path.join(os.fspath(workflow_dir), "config", "config.yaml")
+    try:
+        load_yaml_file(path)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        raise SystemExit(1) from None
+    return path
+
+
+def _coerce_strings(schema: dict, value: dict, given: Mapping | None = None) -> None:
+    """What ``snakemake --config`` gives as strings, as the schema's types.
+
+    Top-level strings always: ``true``/``false`` for a boolean key, YAML for an object key
+    (``motion={stride: 5}``).  Below that, and numbers and ``null``, only where ``given``
+    (snakemake's ``--config`` values, ``workflow.config_settings.config``) set the key:
+    snakemake parses ``motion={stride: 5}`` with YAML's base loader, which makes every
+    nested value a string (``{'stride': '5'}``), while a quoted ``'5'`` in a config file
+    stays an error."""
+    import re
+
     import yaml
 
     for key, sub in schema.get("properties", {}).items():
         v = value.get(key)
-        if not isinstance(v, str):
-            continue
         types = sub.get("type")
         types = types if isinstance(types, list) else [types]
-        if "boolean" in types and v.lower() in ("true", "false"):
-            value[key] = v.lower() == "true"
-        elif "object" in types and v.lstrip().startswith("{"):
-            try:
-                parsed = yaml.safe_load(v)
-            except yaml.YAMLError:
-                continue  # left as it is: the schema names the key
-            if isinstance(parsed, dict):
-                value[key] = parsed
+        from_cli = given is not None and key in given
+        if isinstance(v, str):
+            text = v.strip()
+            if "boolean" in types and text.lower() in ("true", "false"):
+                value[key] = text.lower() == "true"
+            elif "object" in types and text.startswith("{"):
+                try:
+                    parsed = yaml.safe_load(text)
+                except yaml.YAMLError:
+                    continue  # left as it is: the schema names the key
+                if isinstance(parsed, dict):
+                    value[key] = parsed
+            elif not from_cli:
+                continue
+            elif "integer" in types and re.fullmatch(r"[+-]?\d+", text):
+                value[key] = int(text)
+            elif "number" in types and re.fullmatch(
+                    r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf)", text.lower()):
+                value[key] = float(text)
+            elif "null" in types and text in ("null", "None", "~"):
+                value[key] = None
+        if isinstance(value.get(key), dict) and "object" in types:
+            value[key] = dict(value[key])  # a copy: snakemake's config is not ours to edit
+            inner = given.get(key) if from_cli else None
+            _coerce_strings(sub, value[key], inner if isinstance(inner, Mapping) else
+                            (value[key] if isinstance(v, str) else None))
 
 
 def _normalise(value: Any) -> Any:
@@ -97,8 +167,10 @@ def _message(err) -> str:
     return f"{path}: {text}" if path else text
 
 
-def validate_config(config: Mapping, schema: dict | None = None) -> dict:
-    """A validated copy of ``config`` with defaults filled in.
+def validate_config(config: Mapping, schema: dict | None = None, *,
+                    given: Mapping | None = None) -> dict:
+    """A validated copy of ``config`` with defaults filled in; ``given``: the values set
+    with ``snakemake --config`` (strings where the schema wants numbers are read as such).
 
     Raises :class:`ConfigError` whose one-line message names the offending key, e.g.
     ``config error: motion.stride: -1 is less than the minimum of 1``.
@@ -107,7 +179,7 @@ def validate_config(config: Mapping, schema: dict | None = None) -> dict:
 
     schema = schema if schema is not None else load_schema()
     value = _normalise(dict(config))
-    _coerce_strings(schema, value)
+    _coerce_strings(schema, value, given)
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if error is not None:
@@ -123,7 +195,8 @@ def validate_config(config: Mapping, schema: dict | None = None) -> dict:
     if value.get("start") and value.get("end") and value["end"] < value["start"]:
         raise ConfigError(f"config error: end: {value['end']} is before start {value['start']}")
     # what the schema cannot say (e.g. img_scale = 1/k): the engine's own checks
-    for section, build in (("motion", motion_params), ("regions", region_params)):
+    for section, build in (("motion", motion_params), ("regions", region_params),
+                           ("net", net_options)):
         try:
             build(value)
         except UserError as err:
@@ -139,6 +212,26 @@ def motion_params(config: Mapping):
 
     values = {k: v for k, v in config["motion"].items() if k not in JOB_SETTINGS}
     return from_mapping(MotionParams, values)
+
+
+def net_options(config: Mapping):
+    """The :class:`~camhd_motion.sources.options.NetOptions` of a validated config."""
+    from camhd_motion.params import from_mapping
+    from camhd_motion.sources.options import NetOptions
+
+    return from_mapping(NetOptions, dict(config.get("net") or {}))
+
+
+def net_cli_options(config: Mapping) -> str:
+    """The command-line options of the config's ``net`` values that differ from the
+    defaults (``--read-timeout 60.0 ...``; empty for the defaults)."""
+    import dataclasses
+
+    from camhd_motion.params import cli_options
+
+    options = net_options(config)
+    return cli_options({f.name: getattr(options, f.name) for f in dataclasses.fields(options)
+                        if getattr(options, f.name) != f.default})
 
 
 def region_params(config: Mapping):

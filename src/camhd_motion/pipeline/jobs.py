@@ -4,9 +4,14 @@ The CLI commands ``camhd-motion motion`` and ``camhd-motion regions`` -- which t
 workflow's rules call, once per job -- build their parameter objects once
 (:mod:`camhd_motion.params`) and call these functions.
 
-A video that cannot be analysed (:class:`VideoError`, exit 3) is recorded in its failure
-file (``<results>/failed/YYYY/MM/DD/<stem>.txt``), so that later runs leave it out instead
-of failing on it every time; a later success removes the record.
+A video that cannot be analysed -- missing, unreadable, not a movie, damaged beyond use
+(:class:`VideoError`, exit 3; a missing file given on the command line is exit 2), or
+refused for good by its server (not found, access refused, an HTML page in its place:
+:class:`PermanentSourceError`, exit 3) -- is recorded in its failure file
+(``<results>/failed/YYYY/MM/DD/<stem>.txt``), so that later runs leave it out instead of
+failing on it every time; a later success removes the record.  Transient failures (a
+server that timed out or kept failing, a full disk: exit 4) are never recorded: the next
+run tries again.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import os
 import time
 from pathlib import Path
 
-from camhd_motion.errors import UserError, VideoError
+from camhd_motion.errors import UserError, VideoError, is_permanent, local_io_error
 from camhd_motion.formats.common import atomic_write_text
 from camhd_motion.motion.model import MotionParams, MotionResult, RegionParams, RegionsResult
 
@@ -29,23 +34,26 @@ REMOTE_PREFIXES = ("http://", "https://", "gs://")
 
 def motion(video: str, output: str | os.PathLike, params: MotionParams, *, workers: int = 1,
            engine: str = "python", native_bin: str | None = None,
-           movie_url: str | None = None, failed_record: str | None = None) -> MotionResult:
-    """The motion of ``video`` (a path or an http(s)/gs URL) written to ``output``.
+           movie_url: str | None = None, failed_record: str | None = None,
+           net: dict | None = None) -> MotionResult:
+    """The motion of ``video`` (a path or an http(s)/gs URL) written to ``output``;
+    ``net``: :class:`~camhd_motion.sources.options.NetOptions` fields for a remote video.
 
-    Raises :class:`VideoError` for a bad video (recorded in ``failed_record`` if given),
-    :class:`UserError` for bad arguments, :class:`SourceError` for a failing server."""
+    Raises :class:`VideoError` or :class:`PermanentSourceError` for a bad or unavailable
+    video (recorded in ``failed_record`` if given), :class:`UserError` for bad arguments,
+    :class:`SourceError` for a failing server (transient, not recorded)."""
     from camhd_motion.archive.names import parse_name
     from camhd_motion.formats.optical_flow import write_optical_flow
 
     if workers < 1:
         raise UserError("workers must be >= 1")
-    if not video.startswith(REMOTE_PREFIXES) and not os.path.exists(video):
-        raise UserError(f"{video}: file not found")
     try:
         parse_name(video)
     except ValueError:
         log.warning("%s: not a CamHD archive name; movie URL taken from the file name", video)
     try:
+        if not video.startswith(REMOTE_PREFIXES) and not os.path.exists(video):
+            raise MissingVideo(video, "file not found")
         if engine == "native":
             from camhd_motion.native import analyze_video_native
 
@@ -54,16 +62,19 @@ def motion(video: str, output: str | os.PathLike, params: MotionParams, *, worke
         elif engine == "python":
             from camhd_motion.motion.analyze import analyze_video
 
-            result = analyze_video(video, params, workers=workers, movie_url=movie_url)
+            result = analyze_video(video, params, workers=workers, movie_url=movie_url,
+                                   source_options=net)
         else:
             raise UserError(f"engine {engine!r}: python or native")
-    except VideoError as err:
-        if failed_record:
-            atomic_write_text(failed_record, " ".join(str(err).split()) + "\n")
-            log.error("recorded as a bad video in %s", failed_record)
+    except Exception as err:
+        if failed_record and is_permanent(err):
+            record_failure(failed_record, err)
         raise
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    write_optical_flow(result, output)
+    try:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        write_optical_flow(result, output)
+    except OSError as err:
+        raise local_io_error(err, output) from None
     if failed_record:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(failed_record)
@@ -71,6 +82,22 @@ def motion(video: str, output: str | os.PathLike, params: MotionParams, *, worke
     log.info("%s: %s engine, %d samples, %d valid, %.1f s -> %s", video, result.engine,
              len(result.samples), valid, result.performance.get("wallSeconds", 0.0), output)
     return result
+
+
+class MissingVideo(VideoError):
+    """A video file that is not there: a usage error on the command line (exit 2), a bad
+    row of the listing in the workflow (recorded like a bad video)."""
+
+    exit_code = 2
+
+
+def record_failure(failed_record: str, err: BaseException) -> None:
+    """Write ``err`` (one line) as the record of a bad or unavailable video."""
+    try:
+        atomic_write_text(failed_record, " ".join(str(err).split()) + "\n")
+    except OSError as io_err:
+        raise local_io_error(io_err, failed_record) from None
+    log.warning("recorded as a bad video in %s", failed_record)
 
 
 def failed_record_path(failed_dir: str, video: str) -> str:
@@ -90,9 +117,14 @@ def failed_record_path(failed_dir: str, video: str) -> str:
 
 
 def regions(motion_json: str | os.PathLike, output: str | os.PathLike | None,
-            params: RegionParams, *, stride: int | None = None) -> RegionsResult:
+            params: RegionParams, *, stride: int | None = None,
+            plot: str | os.PathLike | None = None,
+            contact_sheet: str | os.PathLike | None = None,
+            video: str | None = None) -> RegionsResult:
     """The static sections of the motion file ``motion_json`` (1.1, or the original's 1.0)
-    written to ``output`` (default: ``<stem>_optical_flow_regions.json`` beside it)."""
+    written to ``output`` (default: ``<stem>_optical_flow_regions.json`` beside it), and
+    the video's figures when asked for: the motion ``plot`` and the ``contact_sheet`` of its
+    static sections (read from ``video``: a path or URL, only a few frames)."""
     from camhd_motion.formats.common import movie_stem
     from camhd_motion.formats.optical_flow import SUFFIX as MOTION_SUFFIX
     from camhd_motion.formats.optical_flow import read_optical_flow
@@ -126,9 +158,21 @@ def regions(motion_json: str | os.PathLike, output: str | os.PathLike | None,
     try:
         write_regions_json(result, output)
     except OSError as err:
-        raise UserError(f"{output}: cannot write: {err.strerror or err}") from None
+        raise local_io_error(err, output) from None
     if not found:
         log.warning("%s: no static section found (no valid stable run)", motion_json)
+    if plot is not None:
+        from camhd_motion.figures.motion_plot import write_motion_plot
+
+        write_motion_plot(motion, result, plot)
+        log.info("wrote %s", plot)
+    if contact_sheet is not None:
+        from camhd_motion.figures.contact_sheet import write_contact_sheet
+
+        if video is None:
+            raise UserError("a contact sheet needs the video (--video)")
+        shown = write_contact_sheet(video, motion, result, contact_sheet)
+        log.info("wrote %s: frames %s", contact_sheet, shown)
     log.info("wrote %s: %d regions, %d static", output, len(found),
              sum(r.type == "static" for r in found))
     return result

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 MOTION_SUFFIX = "_optical_flow.json"
 REGIONS_SUFFIX = "_optical_flow_regions.json"
+MOTION_PLOT_SUFFIX = "_motion.png"
+CONTACT_SHEET_SUFFIX = "_static_sections.png"
 FAILED_DIR = "failed"
 
 
@@ -55,6 +57,8 @@ def manifest_status(config: Mapping) -> str | None:
         return f"lists {meta.get('start')}..{meta.get('end')}, not the selected range"
     if meta.get("md5") is False and config["md5"]:
         return "made without md5 digests"
+    if meta.get("empty"):  # never the truth: a server hiccup, or videos not there yet
+        return "the last listing found no videos"
     from camhd_motion.archive.sources import newest_day_dir_mtime, source_kind
 
     kind = source_kind(config["source"])
@@ -74,7 +78,7 @@ def refresh_manifest(config: Mapping, path: str | None = None) -> int:
 
     start, end = parse_day(config["start"], "start"), parse_day(config["end"], "end")
     videos = list_source(config["source"], start, end, md5=config["md5"],
-                         base_url=config["base_url"])
+                         base_url=config["base_url"], net=config.get("net"))
     meta = {
         "source": source_id(config["source"]),
         "kind": source_kind(config["source"]),
@@ -83,7 +87,18 @@ def refresh_manifest(config: Mapping, path: str | None = None) -> int:
         "md5": bool(config["md5"]),
         "listed": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if not videos:
+        # written (the run and its aggregate need a manifest), but marked: the next run
+        # lists again instead of trusting an empty archive
+        meta["empty"] = True
     return write_manifest(path or config["manifest"], videos, meta)
+
+
+def empty_listing_warning(config: Mapping) -> str:
+    start, end = config.get("start"), config.get("end")
+    days = f" from {start or 'the first day'} to {end or 'the last'}" if start or end else ""
+    return (f"warning: {config['source']}: no videos listed{days}; check the source and "
+            "the dates (the next run lists it again: an empty listing is not kept)")
 
 
 def selected_videos(config: Mapping, *, may_list: bool = True,
@@ -96,6 +111,8 @@ def selected_videos(config: Mapping, *, may_list: bool = True,
             notify(f"Listing {config['source']} ({config['manifest']}: {reason})...")
             n = refresh_manifest(config)
             notify(f"Wrote {config['manifest']}: {n} videos")
+            if n == 0:
+                notify(empty_listing_warning(config))
     elif not os.path.exists(config["manifest"]):
         raise UserError(f"{config['manifest']}: no manifest (a job cannot list the source)")
     manifest = read_manifest(config["manifest"])
@@ -127,6 +144,10 @@ class Plan:
     failed: dict[str, str] = field(default_factory=dict)  # stem -> error (left out)
     shard: str | None = None  # "i/n": only that shard's videos (pipeline/shard.py)
     _root: str | None = field(default=None, repr=False)  # cache of common_root()
+    _months: dict | None = field(default=None, repr=False)  # cache of months()
+    # rels of listed local videos whose file is missing; None: not checked (a job's parse)
+    missing: set[str] | None = None
+    local_outputs: bool = True  # False with a default storage (outputs in a bucket)
 
     @property
     def archive_dir(self) -> str:
@@ -137,6 +158,12 @@ class Plan:
 
     def regions_json(self, rel: str) -> str:
         return f"{self.archive_dir}/{rel}{REGIONS_SUFFIX}"
+
+    def motion_plot(self, rel: str) -> str:
+        return f"{self.archive_dir}/{rel}{MOTION_PLOT_SUFFIX}"
+
+    def contact_sheet(self, rel: str) -> str:
+        return f"{self.archive_dir}/{rel}{CONTACT_SHEET_SUFFIX}"
 
     def download_path(self, rel: str) -> str:
         return f"{self.downloads}/{ARCHIVE_PREFIX}/{rel}.mov"
@@ -163,6 +190,14 @@ class Plan:
         """What ``camhd-motion motion`` reads: a local path, a URL, or the download."""
         video = self.video(rel)
         return self.download_path(rel) if self.is_downloaded(video) else video.url
+
+    def months(self) -> dict[str, list[str]]:
+        """``YYYY-MM -> [rel, ...]``: the selected videos by month (computed once)."""
+        if self._months is None:
+            self._months = {}
+            for rel in self.videos:
+                self._months.setdefault(f"{rel[:4]}-{rel[5:7]}", []).append(rel)
+        return self._months
 
     def common_root(self) -> str | None:
         """The root every selected video lies under in the archive layout
@@ -196,6 +231,8 @@ class Plan:
         location = self.location_pattern()
         if location is None:
             return None
+        if not self.remote_videos() and (self.missing is None or self.missing):
+            return None  # some local files are missing (or unchecked): per video, below
         return [] if self.remote_videos() and self.read_mode != "download" else [location]
 
     def remote_videos(self) -> bool:
@@ -207,7 +244,14 @@ class Plan:
         video = self.video(rel)
         if self.is_downloaded(video):
             return [self.download_path(rel)]
-        return [] if video.is_remote else [video.url]
+        if video.is_remote:
+            return []
+        # a listed file that is not there is not an input snakemake would stop the whole
+        # run for: its motion job runs, fails alone and records it as a bad video
+        if (rel in self.missing) if self.missing is not None else not os.path.exists(
+                video.url):
+            return []
+        return [video.url]
 
 
 def make_plan(config: Mapping, *, main_process: bool = True,
@@ -223,7 +267,7 @@ def make_plan(config: Mapping, *, main_process: bool = True,
     shard = config.get("shard")
     part, parts = parse_shard(shard) if shard else (1, 1)  # once, not per video
     plan = Plan(config["results"], config["logs"], config["downloads"], config["read_mode"],
-                shard=shard)
+                shard=shard, local_outputs=not stored)
     failed = {} if config["retry_failed"] else failed_records(config["results"])
     for video in selected_videos(config, may_list=main_process, notify=notify):
         if parts > 1 and shard_index(video.stem, parts) != part:
@@ -232,6 +276,14 @@ def make_plan(config: Mapping, *, main_process: bool = True,
             plan.failed[video.stem] = failed[video.stem]
         else:
             plan.videos[video.rel] = video
+    if main_process:  # one stat per local video; a job's parse checks only its own video
+        plan.missing = {rel for rel, video in plan.videos.items()
+                        if not video.is_remote and not os.path.exists(video.url)}
+        if plan.missing:
+            first = plan.videos[min(plan.missing)].url
+            notify(f"warning: {len(plan.missing)} listed video file(s) not found (e.g. "
+                   f"{first}); their motion jobs will fail alone and record them in "
+                   f"{plan.failed_dir}/")
     if stored and main_process:
         publish_manifest(config["manifest"], stored)
     return plan
@@ -252,12 +304,25 @@ def use_workflow_tools(workflow_dir: str | os.PathLike, native_bin: str | None =
 
 
 def bad_video_note(plan: Plan) -> str | None:
-    """After a failed run: what to say about the videos it recorded as bad, if any."""
+    """After a failed run: what to say about the videos it recorded as bad (left out of
+    the next run, which then writes the aggregate), and about those that failed without a
+    record (transient: the next run tries them again)."""
     records = failed_records(plan.results)
     new = sorted(v.stem for v in plan.videos.values() if v.stem in records)
-    if not new:
-        return None
-    names = ", ".join(new[:3]) + (f" and {len(new) - 3} more" if len(new) > 3 else "")
-    return (f"{len(new)} bad video(s) recorded in {plan.results}/{FAILED_DIR}/ ({names}). "
-            "The next run leaves them out and completes the aggregate; "
-            "--config retry_failed=true tries them again.")
+    undone = [] if not plan.local_outputs else sorted(
+        v.stem for rel, v in plan.videos.items()
+        if v.stem not in records and not os.path.exists(plan.regions_json(rel)))
+
+    def names(stems: list[str]) -> str:
+        return ", ".join(stems[:3]) + (f" and {len(stems) - 3} more" if len(stems) > 3 else "")
+
+    notes = []
+    if new:
+        notes.append(f"{len(new)} bad video(s) recorded in {plan.results}/{FAILED_DIR}/ "
+                     f"({names(new)}): the next run leaves them out and writes the aggregate "
+                     "without them; --config retry_failed=true tries them again.")
+    if undone and plan.local_outputs:
+        notes.append(f"{len(undone)} video(s) not finished and not recorded ({names(undone)}): "
+                     "failed for a reason that may pass (a server, a full disk: see their logs) "
+                     "or not run; the next run tries them again.")
+    return " ".join(notes) or None

@@ -27,6 +27,11 @@ _MD5 = re.compile(r"\b([0-9a-fA-F]{32})\b")
 
 def parse_md5(text: str, source: str) -> str:
     """The first 32-hex-digit token of ``text`` (``md5sum`` output), lower case."""
+    from camhd_motion.sources.content import describe, is_html
+
+    head = text[:512].encode("utf-8", "replace")
+    if is_html(head):  # an error or maintenance page served with 200
+        raise SourceError(f"{source}: {describe(head)} instead of an md5 file")
     m = _MD5.search(text)
     if not m:
         raise SourceError(f"{source}: no md5 digest in it")
@@ -71,7 +76,7 @@ class HttpRemote:
                     part.write(chunk)
                     self.received += len(chunk)
 
-                httpclient.copy_body(resp, write, self.options)
+                httpclient.copy_body(resp, write, self.options, deadline=budget.deadline)
         finally:
             httpclient.finish(resp)
         if restart:
@@ -112,10 +117,10 @@ class HttpRemote:
 class _GcsSink:
     """``part`` as the client library's file object: counts, and cuts a crawl."""
 
-    def __init__(self, part: PartFile, options: NetOptions):
+    def __init__(self, part: PartFile, options: NetOptions, deadline=None):
         self.part = part
         self.n = 0
-        self.watch = RateWatch(options)
+        self.watch = RateWatch(options, deadline)
 
     def write(self, data) -> int:
         self.part.write(data)
@@ -164,7 +169,7 @@ class GcsRemote:
         if part.size == total:
             return total
         blob = self._bucket.blob(self._key, generation=self._source._generation)
-        sink = _GcsSink(part, self.options)
+        sink = _GcsSink(part, self.options, budget.deadline)
         try:
             blob.download_to_file(sink, client=self._client, start=part.size,
                                   raw_download=True, checksum=None, retry=None,

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 
-from camhd_motion.errors import SourceError
+from camhd_motion.errors import PermanentSourceError, SourceError, UserError
 from camhd_motion.sources.base import ByteSource
 from camhd_motion.sources.options import NetOptions
 from camhd_motion.sources.retry import (
     RETRY_STATUSES,
     Budget,
+    Deadline,
     Fault,
     RateWatch,
     call_retrying,
@@ -31,10 +32,10 @@ log = logging.getLogger(__name__)
 def parse_gs_url(url: str) -> tuple[str, str]:
     """``(bucket, key)`` of ``gs://bucket/key``."""
     if not url.startswith("gs://"):
-        raise SourceError(f"{url}: not a gs:// URL")
+        raise UserError(f"{url}: not a gs:// URL")
     bucket, _, key = url[len("gs://") :].partition("/")
     if not bucket or not key:
-        raise SourceError(f"{url}: expected gs://BUCKET/OBJECT")
+        raise UserError(f"{url}: expected gs://BUCKET/OBJECT")
     return bucket, key
 
 
@@ -70,9 +71,9 @@ def classify(name: str, err: BaseException, received: int = 0,
     from urllib3.exceptions import HTTPError as Urllib3Error
 
     if isinstance(err, gexc.NotFound):
-        return SourceError(f"{name}: not found")
+        return PermanentSourceError(f"{name}: not found")
     if isinstance(err, gexc.Forbidden | gexc.Unauthorized):
-        return SourceError(f"{name}: access denied ({err.code})")
+        return PermanentSourceError(f"{name}: access refused ({err.code})")
     if isinstance(err, gexc.GoogleAPICallError) and err.code in RETRY_STATUSES:
         return Fault(f"HTTP {err.code}", received, slow=slow)
     if isinstance(err, requests.RequestException | Urllib3Error | ConnectionError
@@ -87,11 +88,12 @@ class _ViewWriter:
     """A write-only file object filling a memoryview: keeps what arrived before a fault,
     and cuts a transfer that crawls (the client's read timeout is per socket read)."""
 
-    def __init__(self, view: memoryview, name: str, options: NetOptions):
+    def __init__(self, view: memoryview, name: str, options: NetOptions,
+                 deadline: Deadline | None = None):
         self.view = view
         self.name = name
         self.n = 0
-        self.watch = RateWatch(options)
+        self.watch = RateWatch(options, deadline)
 
     def write(self, data) -> int:
         k = len(data)
@@ -123,12 +125,13 @@ class GcsRangeSource(ByteSource):
         super().__init__(url, concurrency)
         self.requests = 0
         self.options = NetOptions(**net)
+        self._deadline = Deadline(url, self.options.deadline)  # from opening the video
         bucket_name, self._key = parse_gs_url(url)
         self._client = client or make_client(anonymous)
         self._bucket = self._client.bucket(bucket_name)
-        blob = call_retrying(self._get_blob, Budget(url, self.options))
+        blob = call_retrying(self._get_blob, Budget(url, self.options, self._deadline))
         if blob is None:
-            raise SourceError(f"{url}: not found")
+            raise PermanentSourceError(f"{url}: not found")
         self._size = int(blob.size)
         self._generation = blob.generation
         self.md5_base64 = blob.md5_hash  # for download verification
@@ -143,13 +146,14 @@ class GcsRangeSource(ByteSource):
         return self._size
 
     def _read(self, offset: int, size: int) -> bytes:
-        return read_resuming(self._fetch_into, offset, size, Budget(self.name, self.options))
+        return read_resuming(self._fetch_into, offset, size,
+                             Budget(self.name, self.options, self._deadline))
 
     def _fetch_into(self, view: memoryview, offset: int, budget: Budget) -> None:
         # a Blob per request: download_to_file updates blob attributes, and threads share
         # nothing but the client's connection pool this way
         blob = self._bucket.blob(self._key, generation=self._generation)
-        sink = _ViewWriter(view, self.name, self.options)
+        sink = _ViewWriter(view, self.name, self.options, budget.deadline)
         with self._count_lock:
             self.requests += 1
         try:

@@ -26,7 +26,7 @@ from camhd_motion.sources import httpclient
 from camhd_motion.sources.base import ByteSource
 from camhd_motion.sources.local import LocalFileSource
 from camhd_motion.sources.options import NetOptions
-from camhd_motion.sources.retry import Budget, call_retrying, read_resuming
+from camhd_motion.sources.retry import Budget, Deadline, call_retrying, read_resuming
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,13 @@ class HttpRangeSource(ByteSource):
         self.url = url  # after redirects
         self.requests = 0
         self.options = NetOptions(**net)
+        self._deadline = Deadline(url, self.options.deadline)  # from opening the video
         self._headers = dict(headers or {})
         self._pool = httpclient.pool_manager(self.concurrency)
         self._local: LocalFileSource | None = None  # when fallen back to a download
         self._tmpdir: str | None = None
         try:
-            size = call_retrying(self._probe, Budget(url, self.options))
+            size = call_retrying(self._probe, Budget(url, self.options, self._deadline))
             if size is None:
                 if on_no_range == "error":
                     raise SourceError(no_range_message(url))
@@ -81,12 +82,19 @@ class HttpRangeSource(ByteSource):
         try:
             self.url = httpclient.final_url(resp, self.url)
             if resp.status == 206:
+                err = httpclient.not_the_file(self.name, resp, "the video")
+                if err is not None:
+                    raise err
                 _, total = httpclient.content_range(resp, self.name)
-                self._count(httpclient.copy_body(resp, lambda chunk: None, self.options))
+                self._count(httpclient.copy_body(resp, lambda chunk: None, self.options,
+                                                 deadline=budget.deadline))
                 return total
             if resp.status == 416:  # an empty file: nothing is satisfiable
                 return httpclient.content_range(resp, self.name)[1]
-            if resp.status == 200:  # Range ignored; the (huge) body is not read
+            if resp.status == 200:  # Range ignored (the huge body is not read), or a page
+                err = httpclient.not_the_file(self.name, resp, "the video", sniff=True)
+                if err is not None:
+                    raise err
                 return None
             raise httpclient.status_error(self.name, resp)
         finally:
@@ -116,7 +124,8 @@ class HttpRangeSource(ByteSource):
     def _read(self, offset: int, size: int) -> bytes:
         if self._local is not None:
             return self._local.read(offset, size)
-        return read_resuming(self._fetch_into, offset, size, Budget(self.name, self.options))
+        return read_resuming(self._fetch_into, offset, size,
+                             Budget(self.name, self.options, self._deadline))
 
     def read_many(self, ranges):
         if self._local is not None:  # a local copy: nothing to overlap
@@ -149,7 +158,8 @@ class HttpRangeSource(ByteSource):
         try:
             if resp.status != 206:
                 if resp.status == 200:
-                    raise SourceError(no_range_message(self.name))
+                    raise (httpclient.not_the_file(self.name, resp, "the video", sniff=True)
+                           or SourceError(no_range_message(self.name)))
                 raise httpclient.status_error(self.name, resp)
             start, total = httpclient.content_range(resp, self.name)
             if start != offset:
@@ -158,7 +168,7 @@ class HttpRangeSource(ByteSource):
             if total != self._size:
                 raise SourceError(f"{self.name}: file changed on the server while reading "
                                   f"(size {self._size} -> {total})")
-            httpclient.copy_body(resp, write, self.options, len(view))
+            httpclient.copy_body(resp, write, self.options, len(view), budget.deadline)
         finally:
             httpclient.finish(resp)
 

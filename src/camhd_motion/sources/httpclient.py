@@ -34,9 +34,9 @@ from urllib3.exceptions import (
 from urllib3.util import Retry, Timeout
 
 from camhd_motion import __version__
-from camhd_motion.errors import SourceError
+from camhd_motion.errors import PermanentSourceError, SourceError, UserError
 from camhd_motion.sources.options import NetOptions
-from camhd_motion.sources.retry import RETRY_STATUSES, Budget, Fault, RateWatch
+from camhd_motion.sources.retry import RETRY_STATUSES, Budget, Deadline, Fault, RateWatch
 
 USER_AGENT = f"camhd-motion/{__version__}"
 MAX_REDIRECTS = 5
@@ -50,9 +50,16 @@ _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+)|bytes\s+\*/(\d+)")
 
 
 def check_url(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
+    """``url`` if it is a well-formed http(s) URL, else a one-line :class:`UserError`."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port out of range or not a number
+    except ValueError as err:
+        raise UserError(f"{url}: not a valid URL ({err})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SourceError(f"{url}: not an http(s) URL")
+        raise UserError(f"{url}: not an http(s) URL")
+    if any(c.isspace() or ord(c) < 0x20 for c in url):
+        raise UserError(f"{url!r}: not a valid URL (spaces or control characters)")
     return url
 
 
@@ -97,12 +104,40 @@ def finish(resp) -> None:
 
 def status_error(url: str, resp) -> Exception:
     """The exception for an unexpected status: a :class:`Fault` for 5xx/429/408 (worth
-    retrying), else a one-line :class:`SourceError`."""
+    retrying); a :class:`PermanentSourceError` for a file that is not there or refused
+    (404/410, 401/403: asking again will not help); else a one-line :class:`SourceError`."""
     if resp.status in RETRY_STATUSES:
         return Fault(f"HTTP {resp.status} {resp.reason}", response=resp)
     if resp.status in (404, 410):
-        return SourceError(f"{url}: not found (HTTP {resp.status})")
+        return PermanentSourceError(f"{url}: not found (HTTP {resp.status})")
+    if resp.status in (401, 403):
+        return PermanentSourceError(f"{url}: access refused (HTTP {resp.status} "
+                                    f"{resp.reason})")
     return SourceError(f"{url}: HTTP {resp.status} {resp.reason}")
+
+
+def peek(resp, n: int = 512) -> bytes:
+    """Up to ``n`` bytes of an unread body (what it is, for a message); the rest is left
+    unread, so :func:`finish` closes the connection instead of reading a huge body."""
+    try:
+        return resp.read(n, decode_content=False) or b""
+    except (HTTPError, OSError):
+        return b""
+
+
+def not_the_file(url: str, resp, what: str = "the file", *,
+                 sniff: bool = False) -> SourceError | None:
+    """A :class:`PermanentSourceError` if ``resp`` (a 200 or 206) is a web page where
+    ``what`` was asked for -- an error or maintenance page served with status 200.  By its
+    ``Content-Type``, and with ``sniff`` by its first bytes too (the body is then spent)."""
+    from camhd_motion.sources.content import describe, is_html
+
+    ctype = resp.headers.get("Content-Type")
+    head = peek(resp) if sniff or is_html(b"", ctype) else b""
+    if not is_html(head, ctype):
+        return None
+    return PermanentSourceError(f"{url}: the server sent {describe(head, ctype)} "
+                                f"(HTTP {resp.status}) instead of {what}")
 
 
 def get_text(pool: urllib3.PoolManager, url: str, budget: Budget, *,
@@ -133,14 +168,15 @@ def content_range(resp, url: str) -> tuple[int | None, int]:
 
 
 def copy_body(resp, write: Callable[[bytes], object], options: NetOptions,
-              want: int | None = None) -> int:
+              want: int | None = None, deadline: Deadline | None = None) -> int:
     """Pass ``want`` body bytes (all, if None) to ``write``; return how many.
 
     A transfer that breaks off, times out or crawls raises :class:`Fault` with
     ``received`` = the bytes already written, so the caller can resume after them, and
-    ``slow`` if it ran below ``min_rate`` (then it does not count as progress).
+    ``slow`` if it ran below ``min_rate`` (then it does not count as progress); past the
+    video's ``deadline``, :class:`~camhd_motion.sources.retry.DeadlineExceeded`.
     """
-    watch = RateWatch(options)
+    watch = RateWatch(options, deadline)
     n = 0
     while want is None or n < want:
         try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 
-from camhd_motion.errors import CamhdError, VideoError
+from camhd_motion.errors import CamhdError, SourceError, VideoError
 from camhd_motion.sources.base import ByteSource
 
 
@@ -17,13 +19,23 @@ class LocalFileSource(ByteSource):
             raise VideoError(self.name, "file not found") from None
         except OSError as err:
             raise VideoError(self.name, f"cannot open: {err.strerror}") from None
-        self._size = os.fstat(self._fd).st_size
+        st = os.fstat(self._fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(self._fd)
+            self._fd = -1
+            raise VideoError(self.name, "cannot open: not a regular file")
+        self._size = st.st_size
 
     def size(self) -> int:
         return self._size
 
     def _read(self, offset: int, size: int) -> bytes:
-        data = os.pread(self._fd, size, offset)
+        try:
+            data = os.pread(self._fd, size, offset)
+        except OSError as err:  # a failing disk, or a network filesystem gone away
+            if err.errno in (errno.EIO, errno.ETIMEDOUT, errno.ESTALE):  # may pass: exit 4
+                raise SourceError(f"{self.name}: cannot read: {err.strerror}") from None
+            raise VideoError(self.name, f"cannot read: {err.strerror or err}") from None
         if len(data) != size:  # the file shrank since it was opened
             raise self._short(offset, size, len(data))
         self._count(size)

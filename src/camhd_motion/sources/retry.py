@@ -58,12 +58,37 @@ class GaveUp(SourceError):
     """The retry budget ran out (the caller may add what it kept for a later run)."""
 
 
+class DeadlineExceeded(GaveUp):
+    """One video's reads took longer than ``deadline`` in all: transient (exit 4)."""
+
+
+class Deadline:
+    """The time one video's network reads may take in all (``NetOptions.deadline``, from
+    opening it), shared by its sources' budgets and rate watches; 0: none."""
+
+    def __init__(self, name: str, seconds: float):
+        self.name = name
+        self.seconds = seconds
+        self._at = time.monotonic() + seconds if seconds else None
+
+    def left(self) -> float:
+        return float("inf") if self._at is None else self._at - time.monotonic()
+
+    def check(self) -> None:
+        if self._at is not None and time.monotonic() >= self._at:
+            raise DeadlineExceeded(
+                f"{self.name}: stopped at the deadline of {self.seconds:g} s for one video's "
+                "network reads (config net.deadline, --deadline); transient: a later run "
+                "tries again")
+
+
 class Budget:
     """The retries of one operation (a range, a download, a page)."""
 
-    def __init__(self, name: str, options: NetOptions):
+    def __init__(self, name: str, options: NetOptions, deadline: Deadline | None = None):
         self.name = name
         self.options = options
+        self.deadline = deadline
         self._fresh = Retry(total=options.retries, backoff_factor=options.backoff,
                             backoff_jitter=options.backoff, backoff_max=MAX_WAIT,
                             retry_after_max=MAX_WAIT)
@@ -79,13 +104,19 @@ class Budget:
         return self.options.give_up_after - (time.monotonic() - self._stuck_since)
 
     def timeouts(self) -> tuple[float, float]:
-        """``(connect, read)`` timeouts for the next attempt, within the time left."""
-        left = max(0.1, self.left())
+        """``(connect, read)`` timeouts for the next attempt, within the time left (and
+        the video's deadline)."""
+        if self.deadline is not None:
+            self.deadline.check()
+        left = max(0.1, min(self.left(), self.deadline.left() if self.deadline else
+                            float("inf")))
         return (min(self.options.connect_timeout, left), min(self.options.read_timeout, left))
 
     def failed(self, fault: Fault) -> None:
         """Count ``fault`` and wait before the next attempt; raise :class:`GaveUp` when the
         budget is spent."""
+        if self.deadline is not None:
+            self.deadline.check()
         if fault.progressed:  # resume the tail at once
             self.progress()
             return
@@ -104,7 +135,7 @@ class Budget:
         if fault.response is not None:
             with contextlib.suppress(InvalidHeader):  # a garbled Retry-After: the backoff
                 wait = self._retry.get_retry_after(fault.response) or wait
-        wait = min(wait, left)
+        wait = min(wait, left, self.deadline.left() if self.deadline else left)
         log.debug("%s: %s; retry %d in %.2f s", self.name, fault, len(self._retry.history),
                   wait)
         time.sleep(wait)
@@ -120,14 +151,18 @@ class RateWatch:
     then timed out has not shown that the link works, so it must not reset the budget.
     """
 
-    def __init__(self, options: NetOptions):
+    def __init__(self, options: NetOptions, deadline: Deadline | None = None):
         self.window = options.read_timeout
         self.min_rate = options.min_rate
+        self.deadline = deadline
         self._start = time.monotonic()
         self._mark = (self._start, 0)
 
     def check(self, received: int) -> None:
-        """``received``: bytes so far in this attempt; raises a slow :class:`Fault`."""
+        """``received``: bytes so far in this attempt; raises a slow :class:`Fault`, or
+        :class:`DeadlineExceeded` (not retried) once the video's deadline has passed."""
+        if self.deadline is not None:
+            self.deadline.check()
         now = time.monotonic()
         since, at = self._mark
         if now - since < self.window:

@@ -4,6 +4,14 @@ Every ProRes frame is a key frame, so a bare decoder (no demuxer) turns the byte
 one frame into that frame.  ``AV_CODEC_FLAG_GRAY`` skips chroma (about -17 % decode
 time, luma bit-identical); one decoder thread per process (``performance.md``: frame
 threading after a seek doubles the cost, process-level parallelism is better).
+
+Damage is reported, never averaged in: FFmpeg decodes a frame whose slice data is damaged
+(bit errors, a partial write, random bytes over part of it) by concealing the bad slices,
+and flags the frame (``decode_error_flags`` / ``AV_FRAME_FLAG_CORRUPT``, PyAV's
+``is_corrupt``).  Such a frame raises :class:`DamagedFrame`, so its samples are invalid
+with the reason ``frame N damaged: ...`` instead of comparing concealed garbage.  Any
+decoder the engine uses must report damage the same way: a :class:`DamagedFrame` (or
+``undecodable``, a :class:`FrameDecodeError`) -- never an image built from bad data.
 """
 
 from __future__ import annotations
@@ -16,7 +24,15 @@ PRORES_TAGS = {"apco", "apcs", "apcn", "apch", "ap4h", "ap4x"}
 
 
 class FrameDecodeError(Exception):
-    pass
+    """The bytes of a frame do not decode (the reader records ``undecodable: ...``)."""
+
+
+class DamagedFrame(FrameDecodeError):
+    """The frame decoded, but the decoder found damaged data in it and concealed it (the
+    reader records ``damaged: ...``)."""
+
+
+DAMAGED = "the decoder found corrupt data in it (damaged or partly decoded frame)"
 
 
 class ProResDecoder:
@@ -43,6 +59,8 @@ class ProResDecoder:
         if len(frames) != 1:
             raise FrameDecodeError(f"decoder returned {len(frames)} frames for one packet")
         frame = frames[0]
+        if frame.is_corrupt:  # decode_error_flags or AV_FRAME_FLAG_CORRUPT
+            raise DamagedFrame(DAMAGED)
         if (frame.width, frame.height) != (self.width, self.height):
             raise FrameDecodeError(
                 f"frame is {frame.width}x{frame.height}, index says {self.width}x{self.height}"

@@ -20,8 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from camhd_motion.sources.base import ByteSource
+from camhd_motion.sources.content import HEAD_BYTES, MOVIE_FIRST_ATOMS, not_a_movie
 
 _MAC_EPOCH = dt.datetime(1904, 1, 1, tzinfo=dt.UTC)
+# More frames than any real video has (CamHD: ~25,000): a count beyond it is damage, and
+# must not make the parser allocate gigabytes.
+MAX_FRAMES = 50_000_000
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}
 
 
@@ -80,10 +84,14 @@ def _atoms(buf: bytes | memoryview, start: int, end: int):
 def _find_moov(source: ByteSource) -> tuple[int, int]:
     """Walk the top-level atom headers to the ``moov``; return its (offset, size)."""
     file_size = source.size()
+    if file_size == 0:
+        raise IndexError_("empty file (0 bytes)")
     pos = 0
     while pos + 8 <= file_size:
         head = source.read(pos, min(16, file_size - pos))
         size, kind = struct.unpack_from(">I4s", head, 0)
+        if pos == 0 and kind not in MOVIE_FIRST_ATOMS:  # an HTML page, an image, text...
+            raise IndexError_(not_a_movie(source.read(0, min(HEAD_BYTES, file_size))))
         if size == 1:
             if len(head) < 16:
                 break
@@ -101,13 +109,26 @@ def _find_moov(source: ByteSource) -> tuple[int, int]:
         raise IndexError_(
             f"truncated: an atom claims bytes up to {pos} but the file has {file_size}"
         )
+    if pos < 8:
+        raise IndexError_(not_a_movie(source.read(0, file_size)))
     raise IndexError_("no moov atom (not a QuickTime movie, or an unfinished recording)")
 
 
 def read_index(source: ByteSource) -> MovIndex:
-    """Parse the movie index from ``source``."""
+    """Parse the movie index from ``source``; :class:`IndexError_` (one line) when the
+    file is not a usable movie, whatever its bytes."""
     moov_off, moov_size = _find_moov(source)
     moov = memoryview(source.read(moov_off, moov_size))
+    try:
+        return _parse_moov(source, moov, moov_off, moov_size)
+    except (struct.error, ValueError, IndexError) as err:
+        if isinstance(err, IndexError_):
+            raise
+        raise IndexError_(f"corrupt index (moov): {err}") from None
+
+
+def _parse_moov(source: ByteSource, moov: memoryview, moov_off: int,
+                moov_size: int) -> MovIndex:
     creation = None
     video = None
     for kind, p, e in _atoms(moov, 8, len(moov)):
@@ -174,48 +195,68 @@ def _parse_trak(buf, start: int, end: int):
     # version(2) revision(2) vendor(4) temporal(4) spatial(4) width(2) height(2)
     codec_tag = bytes(buf[sp + 12 : sp + 16]).decode("latin-1")
     width, height = struct.unpack_from(">HH", buf, sp + 8 + 32)
-    durations = _stts(buf, found[b"stts"][0])
-    sizes = _stsz(buf, found[b"stsz"][0])
+    durations = _stts(buf, *found[b"stts"])
+    sizes = _stsz(buf, *found[b"stsz"])
     if b"co64" in found:
-        chunk_offsets = _chunk_offsets(buf, found[b"co64"][0], 8, ">Q")
+        chunk_offsets = _chunk_offsets(buf, *found[b"co64"], 8, "co64")
     elif b"stco" in found:
-        chunk_offsets = _chunk_offsets(buf, found[b"stco"][0], 4, ">I")
+        chunk_offsets = _chunk_offsets(buf, *found[b"stco"], 4, "stco")
     else:
         raise IndexError_("video track has neither stco nor co64")
-    offsets = _sample_offsets(buf, found[b"stsc"][0], chunk_offsets, sizes)
+    offsets = _sample_offsets(buf, *found[b"stsc"], chunk_offsets, sizes)
     if durations.size != sizes.size:
         raise IndexError_(f"stts has {durations.size} frames but stsz has {sizes.size}")
     return codec_tag, width, height, timescale, durations, offsets, sizes
 
 
-def _stts(buf, p: int) -> np.ndarray:
-    (n,) = struct.unpack_from(">I", buf, p + 4)
+def _count(buf, p: int, end: int, entry: int, kind: str, what: str, at: int = 4) -> int:
+    """The entry count of a table atom, checked against the bytes the atom holds (a count
+    the file cannot back is a damaged index, not a reason to read past the atom)."""
+    (n,) = struct.unpack_from(">I", buf, p + at)
+    room = (end - p - at - 4) // entry
+    if n > room:
+        raise IndexError_(f"corrupt index: {kind} claims {n} {what} but holds {max(room, 0)}")
+    return n
+
+
+def _stts(buf, p: int, end: int) -> np.ndarray:
+    n = _count(buf, p, end, 8, "stts", "entries")
     pairs = np.frombuffer(buf, dtype=">u4", count=2 * n, offset=p + 8).reshape(n, 2)
+    if int(pairs[:, 0].astype(np.int64).sum()) > MAX_FRAMES:
+        raise IndexError_(f"corrupt index: stts claims more than {MAX_FRAMES} frames")
     return np.repeat(pairs[:, 1].astype(np.int64), pairs[:, 0].astype(np.int64))
 
 
-def _stsz(buf, p: int) -> np.ndarray:
-    uniform, n = struct.unpack_from(">II", buf, p + 4)
+def _stsz(buf, p: int, end: int) -> np.ndarray:
+    (uniform,) = struct.unpack_from(">I", buf, p + 4)
     if uniform:
+        (n,) = struct.unpack_from(">I", buf, p + 8)
+        if n > MAX_FRAMES:
+            raise IndexError_(f"corrupt index: stsz claims {n} frames")
         return np.full(n, uniform, dtype=np.int64)
+    n = _count(buf, p, end, 4, "stsz", "frames", at=8)
     return np.frombuffer(buf, dtype=">u4", count=n, offset=p + 12).astype(np.int64)
 
 
-def _chunk_offsets(buf, p: int, width: int, fmt: str) -> np.ndarray:
-    (n,) = struct.unpack_from(">I", buf, p + 4)
+def _chunk_offsets(buf, p: int, end: int, width: int, kind: str) -> np.ndarray:
+    n = _count(buf, p, end, width, kind, "chunks")
     dtype = ">u8" if width == 8 else ">u4"
     return np.frombuffer(buf, dtype=dtype, count=n, offset=p + 8).astype(np.int64)
 
 
-def _sample_offsets(buf, p: int, chunk_offsets: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+def _sample_offsets(buf, p: int, end: int, chunk_offsets: np.ndarray,
+                    sizes: np.ndarray) -> np.ndarray:
     """Expand the sample-to-chunk table into one byte offset per sample."""
-    (n,) = struct.unpack_from(">I", buf, p + 4)
+    n = _count(buf, p, end, 12, "stsc", "entries")
     table = np.frombuffer(buf, dtype=">u4", count=3 * n, offset=p + 8).reshape(n, 3)
     n_chunks = chunk_offsets.size
     per_chunk = np.zeros(n_chunks, dtype=np.int64)
     for i in range(n):
         first = int(table[i, 0]) - 1
         last = int(table[i + 1, 0]) - 1 if i + 1 < n else n_chunks
+        if not 0 <= first <= last <= n_chunks:
+            raise IndexError_(f"corrupt index: stsc entry {i + 1} names chunks {first + 1}.."
+                              f"{last} of {n_chunks}")
         per_chunk[first:last] = int(table[i, 1])
     if int(per_chunk.sum()) != sizes.size:
         raise IndexError_(

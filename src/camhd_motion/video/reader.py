@@ -3,7 +3,8 @@
 Frames are fetched by byte range straight from the index, so the same code reads a local
 file, an HTTP URL or a GCS object, and the numbers are identical whatever the source.
 Each requested frame comes back exactly once, in order, either as an image or with the
-reason it could not be read -- never silently shifted or dropped.
+reason it could not be used (``unreadable``, ``undecodable``, ``damaged``: the decoder
+found corrupt data) -- never silently shifted, dropped or averaged in.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from camhd_motion.errors import SourceError, VideoError
 from camhd_motion.sources.base import ByteSource
-from camhd_motion.video.decoder import FrameDecodeError, ProResDecoder
+from camhd_motion.video.decoder import DamagedFrame, FrameDecodeError, ProResDecoder
 from camhd_motion.video.grey import working_grey
 from camhd_motion.video.movindex import IndexError_, MovIndex, read_index
 
@@ -80,6 +81,8 @@ class FrameReader:
     def _decode(self, frame: int, data: bytes) -> GreyFrame:
         try:
             luma, depth = self.decoder.decode_luma(data)
+        except DamagedFrame as err:
+            return GreyFrame(frame, None, f"damaged: {err}")
         except FrameDecodeError as err:
             return GreyFrame(frame, None, f"undecodable: {err}")
         return GreyFrame(frame, working_grey(luma, self.factor, depth))

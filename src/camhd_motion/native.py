@@ -94,7 +94,6 @@ def native_command(
         "--max-corners", str(params.max_corners),
         "--min-inliers", str(params.min_inliers),
         "--ransac-threshold", repr(float(params.ransac_threshold)),
-        "--snow-size", str(params.snow_size),
     ]
     if movie_url is not None:
         cmd += ["--movie-url", movie_url]

@@ -20,13 +20,15 @@ from camhd_motion.errors import UserError
 
 
 def param(default: Any, doc: str, *, minimum: float | None = None,
-          exclusive_minimum: float | None = None, maximum: float | None = None) -> Any:
-    """A dataclass field with its doc and bounds (inclusive ``minimum``/``maximum``)."""
+          exclusive_minimum: float | None = None, maximum: float | None = None,
+          choices: tuple[str, ...] | None = None) -> Any:
+    """A dataclass field with its doc and bounds (inclusive ``minimum``/``maximum``), or
+    for a string field the values it may take (``choices``)."""
     bounds = {"minimum": minimum, "exclusiveMinimum": exclusive_minimum, "maximum": maximum}
-    return dataclasses.field(
-        default=default,
-        metadata={"doc": doc, "bounds": {k: v for k, v in bounds.items() if v is not None}},
-    )
+    bounds = {k: v for k, v in bounds.items() if v is not None}
+    if choices is not None:
+        bounds["enum"] = list(choices)
+    return dataclasses.field(default=default, metadata={"doc": doc, "bounds": bounds})
 
 
 def _fields(cls) -> list[dataclasses.Field]:
@@ -34,6 +36,8 @@ def _fields(cls) -> list[dataclasses.Field]:
 
 
 def _json_type(value: Any) -> str:
+    if isinstance(value, str):
+        return "string"
     return "integer" if isinstance(value, int) and not isinstance(value, bool) else "number"
 
 
@@ -54,6 +58,10 @@ def check(params) -> None:
         if isinstance(value, float) and not math.isfinite(value):
             raise UserError(f"{name}: {value} is not a finite number")
         b = f.metadata["bounds"]
+        if "enum" in b:
+            if value not in b["enum"]:
+                raise UserError(f"{name}: {value!r} is not one of {', '.join(b['enum'])}")
+            continue
         if "minimum" in b and value < b["minimum"]:
             raise UserError(f"{name}: {value} is less than the minimum of {b['minimum']}")
         if "exclusiveMinimum" in b and value <= b["exclusiveMinimum"]:
@@ -69,9 +77,14 @@ def add_arguments(parser: argparse.ArgumentParser, cls, title: str) -> None:
     """One ``--field-name`` option per parameter; omitted options keep the default."""
     group = parser.add_argument_group(title)
     for f in _fields(cls):
+        option = f"--{f.name.replace('_', '-')}"
+        help_text = f"{f.metadata['doc']} (default {f.default})"
+        if _json_type(f.default) == "string":
+            group.add_argument(option, dest=f.name, choices=f.metadata["bounds"].get("enum"),
+                               help=help_text)
+            continue
         kind = int if _json_type(f.default) == "integer" else float
-        group.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind,
-                           metavar="N", help=f"{f.metadata['doc']} (default {f.default})")
+        group.add_argument(option, dest=f.name, type=kind, metavar="N", help=help_text)
 
 
 def from_mapping(cls, values: dict[str, Any], *, what: str = "parameters"):

@@ -122,6 +122,8 @@ def motion_from_json(doc: dict, path: str | os.PathLike = "<json>") -> MotionRes
     try:
         if analysis is not None:
             params = params_from_json(MotionParams, analysis.get("params"))
+            if "decoder" not in (analysis.get("params") or {}):
+                params.decoder = "ffmpeg"  # written before the partial decoder existed
         else:
             params = _infer_params(samples, img_scales, offsets)
     except (TypeError, ValueError) as err:

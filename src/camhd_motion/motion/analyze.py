@@ -44,7 +44,7 @@ def analyze_video(
     t0, c0 = time.perf_counter(), time.process_time()
     source = open_source(location, **source_options)
     try:
-        reader = FrameReader(source, factor)
+        reader = FrameReader(source, factor, decoder=params.decoder)
         index = reader.index
         pairs = sample_pairs(index.num_frames, params.stride, params.pair_offset)
         chunks = split(pairs, workers * CHUNKS_PER_WORKER if workers > 1 else 1)
@@ -65,6 +65,7 @@ def analyze_video(
         "cpuSecondsMain": round(time.process_time() - c0, 3),
         "cpuSecondsWorkers": round(sum(s["cpu"] for s in stats), 3),
         "framesDecoded": sum(s["decoded"] for s in stats),
+        "framesPartial": sum(s["partial"] for s in stats),
         "framesNeeded": len(needed_frames(pairs)),
         "bytesRead": sum(s["bytes"] for s in stats),
         "workers": workers,
@@ -129,7 +130,8 @@ def _analyze_chunk(location, index, pairs, params, factor, source_options):
     cv2.setNumThreads(1)  # parallelism is across processes
     source = open_source(location, **source_options)
     try:
-        return _analyze_chunk_with(FrameReader(source, factor, index), pairs, params, factor)
+        return _analyze_chunk_with(FrameReader(source, factor, index, params.decoder), pairs,
+                                   params, factor)
     finally:
         source.close()
 
@@ -140,7 +142,7 @@ def _analyze_chunk_with(
 ) -> tuple[list[MotionSample], dict]:
     c0 = time.process_time()
     bytes0 = getattr(reader.source, "bytes_read", 0)
-    decoded0 = reader.decoder.frames_decoded
+    decoded0, partial0 = reader.frames_decoded, reader.frames_partial
     index = reader.index
     estimator = MotionEstimator(params, (index.width, index.height), factor)
     frames = needed_frames(pairs)
@@ -169,7 +171,8 @@ def _analyze_chunk_with(
                 prepared.pop(f, None)
     stats = {
         "cpu": time.process_time() - c0,
-        "decoded": reader.decoder.frames_decoded - decoded0,
+        "decoded": reader.frames_decoded - decoded0,
+        "partial": reader.frames_partial - partial0,
         "bytes": getattr(reader.source, "bytes_read", 0) - bytes0,
     }
     return samples, stats

@@ -52,6 +52,12 @@ class MotionParams:
     # the synthetic videos (measured, docs/ENGINE.md).
     ransac_threshold: float = param(0.5, "RANSAC inlier threshold, working-resolution px",
                                     exclusive_minimum=0)
+    # How frames become working images: "partial" reads the 1/4 (or 1/8) picture straight
+    # out of the ProRes bitstream, FFmpeg's full decode where it cannot (docs/PRORES.md);
+    # "ffmpeg" decodes every frame in full.  Recorded in the output (analysis.params).
+    decoder: str = param("partial", "frame decoder: partial (1/4 or 1/8 picture straight "
+                         "from the ProRes bitstream, FFmpeg where it cannot) or ffmpeg "
+                         "(full decode)", choices=("partial", "ffmpeg"))
 
     def extra_checks(self) -> None:
         from camhd_motion.video.grey import factor_for_scale

@@ -5,6 +5,10 @@ file, an HTTP URL or a GCS object, and the numbers are identical whatever the so
 Each requested frame comes back exactly once, in order, either as an image or with the
 reason it could not be used (``unreadable``, ``undecodable``, ``damaged``: the decoder
 found corrupt data) -- never silently shifted, dropped or averaged in.
+
+Decoding: ``decoder="partial"`` (the default) reads the working image straight out of the
+ProRes bitstream (:mod:`camhd_motion.video.partial`) and uses FFmpeg's full decode where
+it cannot (the reason logged once); ``decoder="ffmpeg"`` decodes every frame in full.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from camhd_motion.sources.base import ByteSource
 from camhd_motion.video.decoder import DamagedFrame, FrameDecodeError, ProResDecoder
 from camhd_motion.video.grey import working_grey
 from camhd_motion.video.movindex import IndexError_, MovIndex, read_index
+from camhd_motion.video.partial import DECODERS, PartialDecoder, Unsupported, log_once
 
 # Frames fetched per read_many batch: enough to keep a remote pipeline busy, small enough
 # that a failing batch is cheap to retry frame by frame.
@@ -33,16 +38,38 @@ class GreyFrame:
 
 
 class FrameReader:
-    def __init__(self, source: ByteSource, factor: int, index: MovIndex | None = None):
+    def __init__(self, source: ByteSource, factor: int, index: MovIndex | None = None,
+                 decoder: str = "partial"):
+        if decoder not in DECODERS:
+            raise ValueError(f"decoder {decoder!r} is not one of {DECODERS}")
         self.source = source
         self.factor = factor
         try:
             self.index = index or read_index(source)
+            # FFmpeg's full decoder: the fallback of the partial one (and the codec check)
             self.decoder = ProResDecoder(
                 self.index.codec_tag, self.index.width, self.index.height
             )
         except (IndexError_, FrameDecodeError) as err:
             raise VideoError(source.name, str(err)) from None
+        self.partial: PartialDecoder | None = None
+        if decoder == "partial":
+            try:
+                self.partial = PartialDecoder(self.index.codec_tag, self.index.width,
+                                              self.index.height, factor)
+            except Unsupported as err:
+                log_once("partial ProRes decoder not used, decoding with FFmpeg: %s", err)
+
+    @property
+    def frames_decoded(self) -> int:
+        """Frames decoded so far, by either decoder."""
+        partial = self.partial.frames_decoded if self.partial is not None else 0
+        return partial + self.decoder.frames_decoded
+
+    @property
+    def frames_partial(self) -> int:
+        """Frames decoded so far by the partial decoder."""
+        return self.partial.frames_decoded if self.partial is not None else 0
 
     def grey_frames(self, frames: Sequence[int]) -> Iterator[GreyFrame]:
         n = self.index.num_frames
@@ -79,6 +106,14 @@ class FrameReader:
             yield self._decode(frames[i], data)
 
     def _decode(self, frame: int, data: bytes) -> GreyFrame:
+        if self.partial is not None:
+            try:
+                return GreyFrame(frame, self.partial.grey(data))
+            except DamagedFrame as err:
+                return GreyFrame(frame, None, f"damaged: {err}")
+            except Unsupported as err:
+                log_once("%s: partial ProRes decoder: %s; such frames are decoded with FFmpeg",
+                         self.source.name, err)
         try:
             luma, depth = self.decoder.decode_luma(data)
         except DamagedFrame as err:

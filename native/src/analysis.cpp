@@ -130,6 +130,7 @@ std::vector<MotionSample> analyze_chunk(FrameReader& reader, const MotionEstimat
 struct WorkerStats {
     double cpu = 0;
     int64_t decoded = 0;
+    int64_t partial = 0;
     int64_t bytes = 0;
 };
 
@@ -149,7 +150,7 @@ Analysis analyze_video(const std::string& path, const MotionParams& params, int 
     const MovieIndex& index = result.index;
     {
         // Fail early, once, on a video no worker could decode (e.g. not ProRes).
-        FrameReader probe(index, factor);
+        FrameReader probe(index, factor, params.decoder);
     }
     const std::vector<SamplePair> pairs = sample_pairs(index.num_frames(), params.stride,
                                                        params.pair_offset);
@@ -168,7 +169,7 @@ Analysis analyze_video(const std::string& path, const MotionParams& params, int 
     auto work = [&](int w) {
         const double start = thread_cpu_seconds();
         try {
-            FrameReader reader(index, factor);
+            FrameReader reader(index, factor, params.decoder);
             for (size_t c = next_chunk++; c < chunks.size(); c = next_chunk++) {
                 if (decode_only) {
                     for (size_t i = frame_chunks[c].first; i < frame_chunks[c].second; ++i)
@@ -180,6 +181,7 @@ Analysis analyze_video(const std::string& path, const MotionParams& params, int 
                 }
             }
             stats[w].decoded = reader.frames_decoded();
+            stats[w].partial = reader.frames_partial();
             stats[w].bytes = reader.bytes_read();
         } catch (...) {
             errors[w] = std::current_exception();
@@ -202,6 +204,7 @@ Analysis analyze_video(const std::string& path, const MotionParams& params, int 
     for (const auto& s : stats) {
         perf.cpu_seconds_workers += s.cpu;
         perf.frames_decoded += s.decoded;
+        perf.frames_partial += s.partial;
         perf.bytes_read += s.bytes;
     }
     perf.cpu_seconds_process = process_cpu_seconds();

@@ -23,6 +23,7 @@ extern "C" {
 #include "grey.hpp"
 #include "names.hpp"
 #include "output.hpp"
+#include "reader.hpp"
 
 namespace camhd {
 namespace {
@@ -41,6 +42,7 @@ enum OptionId {
     kDumpFrames,
     kDumpDir,
     kDecodeOnly,
+    kDecoder,
 };
 
 int parse_int(const char* name, const char* text) {
@@ -69,7 +71,8 @@ std::string usage_text() {
     s << "usage: camhd-motion-native [-h] [--version] [-o OUTPUT] [--workers N] [--movie-url URL]\n"
          "                           [--stride N] [--pair-offset N] [--img-scale S]\n"
          "                           [--dark-threshold G] [--max-corners N] [--min-inliers N]\n"
-         "                           [--ransac-threshold PX] [-q] VIDEO\n"
+         "                           [--ransac-threshold PX] [--decoder partial|ffmpeg]\n"
+         "                           [-q] VIDEO\n"
          "\n"
          "Estimate the camera motion of one local ProRes .mov every STRIDE frames and write\n"
          "<stem>_optical_flow.json (format 1.1).  The native engine of camhd-motion: the same\n"
@@ -88,7 +91,8 @@ std::string usage_text() {
          "  -q, --quiet           no summary line on stderr\n"
          "  --dump-frames N,N,... diagnostics: write the decoded luma and the working grey\n"
          "                        of these frames as raw files to --dump-dir, and exit\n"
-         "  --dump-dir DIR        where --dump-frames writes luma_<N>.raw, grey_<N>.raw\n"
+         "  --dump-dir DIR        where --dump-frames writes luma_<N>.raw, grey_<N>.raw and\n"
+         "                        the partial decoder's grey partial_<N>.raw\n"
          "  --decode-only         benchmark: read and decode the frames the samples need,\n"
          "                        nothing else; print the timings (JSON) on stdout\n"
          "\n"
@@ -102,6 +106,9 @@ std::string usage_text() {
          "  --min-inliers N       (default: " << d.min_inliers << ")\n"
          "  --ransac-threshold PX RANSAC inlier threshold, working-resolution px (default: "
       << d.ransac_threshold << ")\n"
+         "  --decoder partial|ffmpeg  partial: the 1/4 (1/8) picture straight from the ProRes\n"
+         "                        bitstream, FFmpeg where it cannot; ffmpeg: full decode\n"
+         "                        (default: " << d.decoder << ")\n"
          "\n"
          "exit codes: 0 ok, 1 other failure (e.g. output not writable), 2 usage or missing\n"
          "file, 3 the video cannot be read (not a movie, truncated, not ProRes).\n";
@@ -136,6 +143,7 @@ Options parse_args(int argc, char** argv) {
         {"dump-frames", required_argument, nullptr, kDumpFrames},
         {"dump-dir", required_argument, nullptr, kDumpDir},
         {"decode-only", no_argument, nullptr, kDecodeOnly},
+        {"decoder", required_argument, nullptr, kDecoder},
         {nullptr, 0, nullptr, 0},
     };
     Options o;
@@ -174,6 +182,12 @@ Options parse_args(int argc, char** argv) {
             }
             case kDumpDir: o.dump_dir = optarg; break;
             case kDecodeOnly: o.decode_only = true; break;
+            case kDecoder:
+                o.params.decoder = optarg;
+                if (o.params.decoder != "partial" && o.params.decoder != "ffmpeg")
+                    throw UsageError(std::string("argument --decoder: invalid choice: '") +
+                                     optarg + "' (choose from 'partial', 'ffmpeg')");
+                break;
             case ':':
                 throw UsageError(std::string("option ") + argv[optind - 1] + " needs a value");
             default:
@@ -202,6 +216,7 @@ Options parse_args(int argc, char** argv) {
 }
 
 int run(const Options& o) {
+    set_notes_enabled(!o.quiet);
     struct stat st {};
     if (::stat(o.path.c_str(), &st) != 0 && errno == ENOENT)
         throw UsageError(o.video + ": file not found");

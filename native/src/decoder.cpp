@@ -60,6 +60,8 @@ uint8_t* ProResDecoder::packet_buffer(int size) {
     return packet_->data;
 }
 
+const uint8_t* ProResDecoder::packet_data() const { return packet_->data; }
+
 LumaView ProResDecoder::decode() {
     av_frame_unref(frame_);
     int rc = avcodec_send_packet(ctx_, packet_);

@@ -45,6 +45,8 @@ public:
 
     // A packet buffer of `size` bytes (with FFmpeg's padding) to read the frame into.
     uint8_t* packet_buffer(int size);
+    // The packet's bytes (as filled through packet_buffer()).
+    const uint8_t* packet_data() const;
     // Decode the packet filled through packet_buffer().
     LumaView decode();
     int64_t frames_decoded() const { return frames_decoded_; }

@@ -1,5 +1,6 @@
 #include "dump.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -7,6 +8,7 @@
 #include "errors.hpp"
 #include "grey.hpp"
 #include "movie.hpp"
+#include "prores_partial.hpp"
 
 namespace camhd {
 
@@ -34,6 +36,25 @@ void dump_frames(const std::string& path, const std::vector<int>& frames, int fa
             for (int y = 0; y < grey.rows; ++y)
                 g.write(reinterpret_cast<const char*>(grey.ptr(y)), grey.cols);
             if (!raw || !g) throw RuntimeError(dir + ": cannot write the dump files");
+            // The partial decoder's grey of the same bytes (partial_<N>.raw), if it
+            // handles them (scale 1/4 or 1/8, a progressive frame it accepts).
+            if (prores::supports_factor(factor)) {
+                const int depth = (index.codec_tag == "ap4h" || index.codec_tag == "ap4x") ? 12 : 10;
+                const int w = index.width / factor, h = index.height / factor;
+                std::vector<uint32_t> sums(static_cast<size_t>(w) * h);
+                const prores::Outcome o = prores::decode_block_sums(
+                    decoder.packet_data(), static_cast<size_t>(size), index.width, index.height,
+                    factor, depth, sums.data());
+                if (o.ok()) {
+                    const std::vector<uint8_t> lut = grey_lut(factor, depth);
+                    std::vector<uint8_t> pg(sums.size());
+                    for (size_t i = 0; i < sums.size(); ++i)
+                        pg[i] = lut[std::min<size_t>(sums[i], lut.size() - 1)];
+                    std::ofstream pf(dir + "/partial_" + std::to_string(f) + ".raw", std::ios::binary);
+                    pf.write(reinterpret_cast<const char*>(pg.data()), static_cast<std::streamsize>(pg.size()));
+                    if (!pf) throw RuntimeError(dir + ": cannot write the dump files");
+                }
+            }
         }
     } catch (const DecodeError& err) {
         throw VideoError(path, err.what());

@@ -19,6 +19,7 @@ struct MotionParams {
     int max_corners = 200;
     int min_inliers = 12;
     double ransac_threshold = 0.5;
+    std::string decoder = "partial";  // partial | ffmpeg (docs/PRORES.md)
 };
 
 // What the estimator needs of one frame, computed once.

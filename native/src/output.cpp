@@ -77,6 +77,7 @@ ordered performance_block(const Performance& p) {
             {"cpuSecondsWorkers", round3(p.cpu_seconds_workers)},
             {"cpuSecondsProcess", round3(p.cpu_seconds_process)},
             {"framesDecoded", p.frames_decoded},
+            {"framesPartial", p.frames_partial},
             {"framesNeeded", p.frames_needed},
             {"bytesRead", p.bytes_read},
             {"workers", p.workers},
@@ -116,6 +117,7 @@ std::string motion_json(const Analysis& a, const MovieRef& movie) {
     params["maxCorners"] = q.max_corners;
     params["minInliers"] = q.min_inliers;
     params["ransacThreshold"] = q.ransac_threshold;
+    params["decoder"] = q.decoder;
     doc["analysis"] = {{"engine", "native"},
                        {"engineVersion", CAMHD_NATIVE_VERSION},
                        {"params", std::move(params)}};

@@ -1,4 +1,8 @@
-// Grey working images of chosen frames: read each frame's exact bytes, decode, block-sum.
+// Grey working images of chosen frames: read each frame's exact bytes, then either read
+// the working image straight out of the ProRes bitstream (the partial decoder,
+// prores_partial.hpp: the default) or decode the frame in full with FFmpeg and block-sum
+// it.  FFmpeg is the partial decoder's fallback, per video (another working scale, or
+// --decoder ffmpeg) and per frame (a frame the partial decoder does not handle).
 #pragma once
 
 #include <cstdint>
@@ -15,24 +19,43 @@ namespace camhd {
 struct GreyFrame {
     int frame = 0;
     cv::Mat image;      // empty if the frame could not be read or decoded
-    std::string error;  // "unreadable: ..." / "undecodable: ..." when image is empty
+    std::string error;  // "unreadable: ..." / "undecodable: ..." / "damaged: ..."
 };
 
-// One per worker: its own file descriptor and decoder.
+// Notes (why the partial decoder is not used, once per distinct reason) go to stderr
+// unless disabled (-q).
+void set_notes_enabled(bool enabled);
+
+// One per worker: its own file descriptor and decoders.
 class FrameReader {
 public:
-    FrameReader(const MovieIndex& index, int factor);  // throws VideoError
-    GreyFrame grey(int frame);                        // 1-based frame number
+    // decoder: "partial" (FFmpeg where the partial decoder cannot) or "ffmpeg".
+    FrameReader(const MovieIndex& index, int factor,
+                const std::string& decoder = "partial");  // throws VideoError
+    GreyFrame grey(int frame);                           // 1-based frame number
     // Read and decode only (the decode floor of the benchmark); false if it failed.
     bool decode_only(int frame);
     int64_t bytes_read() const { return file_.bytes_read(); }
-    int64_t frames_decoded() const { return decoder_.frames_decoded(); }
+    int64_t frames_decoded() const { return decoder_.frames_decoded() + frames_partial_; }
+    int64_t frames_partial() const { return frames_partial_; }
 
 private:
+    // Read frame's bytes into the packet buffer; returns its size.
+    int64_t read_frame(int frame, uint8_t** data);
+    // The partial decoder on the bytes read: true and `image` set if it handled them;
+    // false with `error` empty if FFmpeg must decode them, or with "damaged: ..." set.
+    bool partial(int frame, const uint8_t* data, int64_t size, cv::Mat* image,
+                 std::string* error);
+
     const MovieIndex& index_;
     int factor_;
     FrameFile file_;
     ProResDecoder decoder_;
+    bool use_partial_ = false;
+    int partial_depth_ = 10;
+    std::vector<uint32_t> sums_;
+    std::vector<uint8_t> partial_lut_;
+    int64_t frames_partial_ = 0;
     std::vector<uint8_t> lut10_;
     std::vector<uint8_t> lut_other_;
     int lut_other_depth_ = 0;

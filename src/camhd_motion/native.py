@@ -94,6 +94,7 @@ def native_command(
         "--max-corners", str(params.max_corners),
         "--min-inliers", str(params.min_inliers),
         "--ransac-threshold", repr(float(params.ransac_threshold)),
+        "--decoder", params.decoder,
     ]
     if movie_url is not None:
         cmd += ["--movie-url", movie_url]

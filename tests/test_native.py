@@ -217,6 +217,38 @@ def test_parity_with_python_engine(videos, stride):
     assert nat.params == py.params
 
 
+def test_parity_with_the_ffmpeg_decoder(videos):
+    """The fallback: with every frame decoded by FFmpeg (``decoder: ffmpeg``) the engines
+    agree within the same tolerance, and record the choice."""
+    params = MotionParams(stride=10, decoder="ffmpeg")
+    py = analyze_video(str(videos["main"]), params)
+    nat = analyze_video_native(str(videos["main"]), params, workers=2)
+    assert_parity(py, nat)
+    assert nat.params.decoder == py.params.decoder == "ffmpeg"
+    assert nat.performance["framesPartial"] == py.performance["framesPartial"] == 0
+
+
+def test_partial_grey_identical_to_python(videos, native_bin, tmp_path):
+    """The partial decoder is the same C++ in both engines: the same grey bytes."""
+    from camhd_motion.sources.local import LocalFileSource
+    from camhd_motion.video.movindex import read_index
+    from camhd_motion.video.partial import PartialDecoder, available
+
+    if not available():
+        pytest.skip("camhd_motion.video._prores not built")
+    frames = [1, 20, 77, 150, 280, NUM_FRAMES]
+    r = run_bin(native_bin, "--dump-frames", ",".join(map(str, frames)), "--dump-dir",
+                tmp_path, videos["main"])
+    assert r.returncode == 0, r.stderr
+    with LocalFileSource(videos["main"]) as src:
+        index = read_index(src)
+        dec = PartialDecoder(index.codec_tag, index.width, index.height, 4)
+        for f in frames:
+            grey = dec.grey(src.read(*index.frame_range(f)))
+            native = np.fromfile(tmp_path / f"partial_{f}.raw", np.uint8)
+            assert np.array_equal(native.reshape(grey.shape), grey), f"frame {f}"
+
+
 def test_parity_on_synth_archive(synth_archive):
     """The shared synthetic archive (tests/fixtures/synth.py: CamHD-like routine, lamps
     ramping on and off, particles): one lit video and the black one, stride 10."""

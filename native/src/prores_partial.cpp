@@ -107,6 +107,9 @@ constexpr int kScanRaster[4] = {0, 1, 8, 9};
 // inverse transform takes 16-bit coefficients): the bits are damaged.
 constexpr int64_t kMaxCoefficient = 32767;
 
+// Damage in a slice's data: the frame is damaged.  Anything the partial decoder does not
+// accept before the slices (frame header, picture header, slice table) is left to FFmpeg,
+// which decodes the frame or says why it cannot (its reasons, as before this decoder).
 Outcome damaged(const std::string& why) { return {Status::damaged, why}; }
 Outcome unsupported(const std::string& why) { return {Status::unsupported, why}; }
 
@@ -120,13 +123,13 @@ struct Frame {
 };
 
 Outcome parse_frame(const uint8_t* data, size_t size, Frame* f) {
-    if (data == nullptr || size < 8 + 20) return damaged("frame of " + std::to_string(size) + " bytes");
-    if (std::memcmp(data + 4, "icpf", 4) != 0) return damaged("no 'icpf' frame marker");
+    if (data == nullptr || size < 8 + 20) return unsupported("frame of " + std::to_string(size) + " bytes");
+    if (std::memcmp(data + 4, "icpf", 4) != 0) return unsupported("no 'icpf' frame marker");
     const uint8_t* h = data + 8;
     const size_t avail = size - 8;
     const unsigned hdr_size = rb16(h);
     if (hdr_size < 20 || hdr_size > avail)
-        return damaged("frame header size " + std::to_string(hdr_size));
+        return unsupported("frame header size " + std::to_string(hdr_size));
     const unsigned version = rb16(h + 2);
     if (version > 1) return unsupported("frame header version " + std::to_string(version));
     f->info.width = int(rb16(h + 8));
@@ -137,7 +140,7 @@ Outcome parse_frame(const uint8_t* data, size_t size, Frame* f) {
     const unsigned flags = h[19];
     size_t at = 20;
     if (flags & 2) {
-        if (at + 64 > hdr_size) return damaged("luma quantisation matrix past the frame header");
+        if (at + 64 > hdr_size) return unsupported("luma quantisation matrix past the frame header");
         std::memcpy(f->qmat, h + at, 64);
         at += 64;
     } else {
@@ -211,21 +214,21 @@ template <typename Sink>
 Outcome decode_picture(const Frame& f, bool need_ac, Sink&& sink) {
     const uint8_t* p = f.picture;
     const size_t avail = f.picture_size;
-    if (avail < 8) return damaged("no picture header");
+    if (avail < 8) return unsupported("no picture header");
     const unsigned hdr_size = p[0] >> 3;
     if (hdr_size < 8 || hdr_size > avail)
-        return damaged("picture header size " + std::to_string(hdr_size));
+        return unsupported("picture header size " + std::to_string(hdr_size));
     const uint32_t data_size = rb32(p + 1);
-    if (data_size > avail) return damaged("picture data size past the frame");
+    if (data_size > avail) return unsupported("picture data size past the frame");
     const unsigned log2_slice_w = p[7] >> 4;
-    if (log2_slice_w > 3 || (p[7] & 0xF) != 0) return damaged("invalid slice size");
+    if (log2_slice_w > 3 || (p[7] & 0xF) != 0) return unsupported("invalid slice size");
     const int mb_w = (f.info.width + 15) >> 4;
     const int mb_h = (f.info.height + 15) >> 4;
     const int per_row = (mb_w >> log2_slice_w) +
                         __builtin_popcount(unsigned(mb_w) & ((1u << log2_slice_w) - 1));
     const int64_t slices = int64_t(mb_h) * per_row;
-    if (slices <= 0) return damaged("no slices");
-    if (uint64_t(hdr_size) + uint64_t(slices) * 2 > avail) return damaged("slice table past the frame");
+    if (slices <= 0) return unsupported("no slices");
+    if (uint64_t(hdr_size) + uint64_t(slices) * 2 > avail) return unsupported("slice table past the frame");
 
     const uint8_t* table = p + hdr_size;
     const uint8_t* slice = table + slices * 2;
@@ -236,12 +239,12 @@ Outcome decode_picture(const Frame& f, bool need_ac, Sink&& sink) {
     int32_t coef[32][4];
     for (int64_t i = 0; i < slices; ++i) {
         const size_t slice_size = rb16(table + 2 * i);
-        if (slice_size > size_t(end - slice)) return damaged("slice " + std::to_string(i) + " past the frame");
+        if (slice_size > size_t(end - slice)) return unsupported("slice " + std::to_string(i) + " past the frame");
         while (mb_w - mb_x < slice_mbs) slice_mbs >>= 1;
-        if (slice_size < 6) return damaged("slice " + std::to_string(i) + " of " + std::to_string(slice_size) + " bytes");
+        if (slice_size < 6) return unsupported("slice " + std::to_string(i) + " of " + std::to_string(slice_size) + " bytes");
         // slice header
         const unsigned shdr = slice[0] >> 3;
-        if (shdr < 6 || shdr > slice_size) return damaged("slice header size " + std::to_string(shdr));
+        if (shdr < 6 || shdr > slice_size) return damaged("slice " + std::to_string(i) + ": header size " + std::to_string(shdr));
         unsigned q = slice[1];
         q = q < 1 ? 1 : (q > 224 ? 224 : q);
         if (q > 128) q = (q - 96) << 2;
@@ -280,7 +283,7 @@ Outcome check_frame(const Frame& f, int width, int height) {
                            std::to_string(width) + "x" + std::to_string(height));
     if (f.info.frame_type != 0)
         return unsupported("interlaced frame (the partial decoder reads progressive frames)");
-    if (width <= 0 || height <= 0) return damaged("empty frame");
+    if (width <= 0 || height <= 0) return unsupported("empty frame");
     return {};
 }
 

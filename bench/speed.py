@@ -4,16 +4,21 @@
 For one 1920x1080 ProRes video (made with the synthetic generator if not given) and each
 stride, prints wall and CPU seconds of:
 
-* ``floor``   -- read + decode of exactly the frames the analysis needs, nothing else,
-                 split over the same worker processes, in the same chunks (the physical
-                 limit: ProRes has no reduced-resolution decode);
-* ``python``  -- the Python engine (``camhd-motion motion``);
-* ``native``  -- the C++ engine, if built;
+* ``floor``   -- read + FFmpeg's full (gray) decode of exactly the frames the analysis
+                 needs, nothing else, split over the same worker processes, in the same
+                 chunks: the decode floor of every figure before the partial decoder;
+* ``partial`` -- the same frames read + decoded by the partial ProRes decoder (the 1/4
+                 picture straight from the bitstream, docs/PRORES.md): the new floor;
+* ``python``  -- the Python engine (``camhd-motion motion``, partial decoder: default);
+* ``python-ffmpeg`` -- the same with ``--decoder ffmpeg`` (every frame decoded in full);
+* ``native``, ``native-ffmpeg`` -- the C++ engine, if built, with either decoder;
 
-with the ratios to the floor (wall: the target; CPU: steadier on a shared machine) and the
-peak resident memory of the whole process tree.  Machines are noisy: the variants run in
-interleaved rounds, each figure is the best of ``--repeat`` rounds, and only the ratios
-measured in one run are meant to be compared.
+with the ratios to the FFmpeg floor (wall: the target; CPU: steadier on a shared machine)
+and the peak resident memory of the whole process tree.  Before the strides, the cost per
+frame of each decoder alone on the same frames (bytes in memory, one process): CPU ms per
+frame and their ratio.  Machines are noisy: the variants run in interleaved rounds, each
+figure is the best of ``--repeat`` rounds, and only the ratios measured in one run are
+meant to be compared.
 
     python bench/speed.py [--video PATH] [--strides 10 1] [--workers 2] [--repeat 3]
 """
@@ -35,20 +40,52 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _decode_chunk(location: str, index, frames: list[int]) -> int:
+def _decode_chunk(location: str, index, frames: list[int], decoder: str = "ffmpeg") -> int:
     from camhd_motion.sources import open_source
     from camhd_motion.video.decoder import ProResDecoder
+    from camhd_motion.video.partial import PartialDecoder
 
     source = open_source(location)
-    decoder = ProResDecoder(index.codec_tag, index.width, index.height)
+    if decoder == "partial":
+        decode = PartialDecoder(index.codec_tag, index.width, index.height, 4).block_sums
+    else:
+        decode = ProResDecoder(index.codec_tag, index.width, index.height).decode_luma
     ranges = [index.frame_range(f) for f in frames]
     for data in source.read_many(ranges):
-        decoder.decode_luma(data)
+        decode(data)
     source.close()
     return len(frames)
 
 
-def decode_floor(location: str, stride: int, offset: int, workers: int) -> dict:
+def per_frame_costs(location: str, frames: int = 200, repeat: int = 3) -> dict:
+    """CPU ms per frame of each decoder alone on the same frames (bytes in memory), best
+    of ``repeat`` interleaved rounds."""
+    from camhd_motion.sources import open_source
+    from camhd_motion.video.decoder import ProResDecoder
+    from camhd_motion.video.movindex import read_index
+    from camhd_motion.video.partial import PartialDecoder
+
+    source = open_source(location)
+    index = read_index(source)
+    step = max(1, index.num_frames // frames)
+    data = [source.read(*index.frame_range(f)) for f in range(1, index.num_frames + 1, step)]
+    source.close()
+    decoders = {
+        "ffmpeg": ProResDecoder(index.codec_tag, index.width, index.height).decode_luma,
+        "partial": PartialDecoder(index.codec_tag, index.width, index.height, 4).block_sums,
+    }
+    best = {name: float("inf") for name in decoders}
+    for _ in range(repeat):
+        for name, decode in decoders.items():
+            t0 = time.process_time()
+            for d in data:
+                decode(d)
+            best[name] = min(best[name], (time.process_time() - t0) / len(data) * 1e3)
+    return {"frames": len(data), "kb_per_frame": sum(map(len, data)) / len(data) / 1e3, **best}
+
+
+def decode_floor(location: str, stride: int, offset: int, workers: int,
+                 decoder: str = "ffmpeg") -> dict:
     """Read + decode the needed frames with the engine's chunking, nothing else."""
     from camhd_motion.motion.analyze import CHUNKS_PER_WORKER
     from camhd_motion.motion.sampling import needed_frames, sample_pairs, split
@@ -66,7 +103,8 @@ def decode_floor(location: str, stride: int, offset: int, workers: int) -> dict:
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         n = len(frame_lists)
-        decoded = sum(pool.map(_decode_chunk, [location] * n, [index] * n, frame_lists))
+        decoded = sum(pool.map(_decode_chunk, [location] * n, [index] * n, frame_lists,
+                               [decoder] * n))
     after = os.times()  # the pool's workers have been waited for: their CPU is counted
     cpu = (after.children_user - before.children_user) + (
         after.children_system - before.children_system
@@ -125,11 +163,15 @@ def run_measured(cmd: list[str]) -> dict:
 
 
 def engine_cmd(engine: str, video: str, out: str, stride: int, workers: int) -> list[str]:
-    if engine == "python":
+    """``python``, ``native``, or either with ``-ffmpeg`` (``--decoder ffmpeg``)."""
+    base, _, decoder = engine.partition("-")
+    extra = ["--decoder", decoder] if decoder else []
+    if base == "python":
         return [sys.executable, "-m", "camhd_motion", "motion", video, "-o", out,
-                "--stride", str(stride), "--workers", str(workers)]
+                "--stride", str(stride), "--workers", str(workers), *extra]
     binary = os.environ.get("CAMHD_NATIVE_BIN", str(REPO / "native/build/camhd-motion-native"))
-    return [binary, video, "-o", out, "--stride", str(stride), "--workers", str(workers)]
+    return [binary, video, "-o", out, "--stride", str(stride), "--workers", str(workers),
+            *extra]
 
 
 def ensure_video(path: str | None, duration: float) -> str:
@@ -152,22 +194,30 @@ def main() -> int:
     ap.add_argument("--strides", type=int, nargs="+", default=[10, 1])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--engines", nargs="+", default=["python", "native"])
+    ap.add_argument("--engines", nargs="+",
+                    default=["python", "python-ffmpeg", "native", "native-ffmpeg"])
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
     video = ensure_video(args.video, args.duration)
     native_bin = Path(engine_cmd("native", video, "x", 10, 1)[0])
-    engines = [e for e in args.engines if e != "native" or native_bin.exists()]
-    if "native" in args.engines and "native" not in engines:
+    engines = [e for e in args.engines if not e.startswith("native") or native_bin.exists()]
+    if len(engines) < len(args.engines):
         print(f"(native engine not built at {native_bin}: skipped)")
-    rows = []
+    costs = per_frame_costs(video, repeat=args.repeat)
+    print(f"per frame, one process, {costs['frames']} frames of {costs['kb_per_frame']:.0f} kB:"
+          f" FFmpeg full (gray) decode {costs['ffmpeg']:.2f} CPU-ms, partial decode"
+          f" {costs['partial']:.2f} CPU-ms: ratio {costs['partial'] / costs['ffmpeg']:.3f}",
+          flush=True)
+    rows = [{"what": "per-frame", **costs}]
     with tempfile.TemporaryDirectory() as tmp:
         for stride in args.strides:
             # Rounds interleave the variants, so a burst of load elsewhere hits them alike;
             # each variant's figure is its best round.
-            runs: dict[str, list[dict]] = {"floor": [], **{e: [] for e in engines}}
+            runs: dict[str, list[dict]] = {"floor": [], "partial": [],
+                                           **{e: [] for e in engines}}
             for _ in range(args.repeat):
                 runs["floor"].append(decode_floor(video, stride, 5, args.workers))
+                runs["partial"].append(decode_floor(video, stride, 5, args.workers, "partial"))
                 for engine in engines:
                     out = os.path.join(tmp, f"{engine}_{stride}.json")
                     runs[engine].append(
@@ -176,22 +226,33 @@ def main() -> int:
             floor_cpu = min(r["cpu"] for r in runs["floor"])
             rows.append({"stride": stride, "what": "floor", "wall": floor["wall"],
                          "cpu": floor_cpu, "frames": floor["frames"]})
+            part = min(runs["partial"], key=lambda r: r["wall"])
+            part_cpu = min(r["cpu"] for r in runs["partial"])
+            rows.append({"stride": stride, "what": "partial", "wall": part["wall"],
+                         "cpu": part_cpu, "frames": part["frames"],
+                         "ratio": part["wall"] / floor["wall"], "cpu_ratio": part_cpu / floor_cpu,
+                         "walls": [r["wall"] for r in runs["partial"]]})
             for engine in engines:
                 best = min(runs[engine], key=lambda r: r["wall"])
                 best["cpu"] = min(r["cpu"] for r in runs[engine])
                 best["rss_mb"] = max(r["rss_mb"] for r in runs[engine])
                 rows.append({"stride": stride, "what": engine, **best,
                              "ratio": best["wall"] / floor["wall"],
-                             "cpu_ratio": best["cpu"] / floor_cpu})
+                             "cpu_ratio": best["cpu"] / floor_cpu,
+                             "walls": [r["wall"] for r in runs[engine]]})
     print(f"\nvideo: {video}\nworkers: {args.workers}, best of {args.repeat}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores")
-    head = ("stride", "what", "wall s", "cpu s", "wall/floor", "cpu/floor", "peak RSS MB")
-    print("{:>6} {:>8} {:>8} {:>8} {:>10} {:>9} {:>12}".format(*head))
+    head = ("stride", "what", "wall s", "cpu s", "wall/floor", "cpu/floor", "peak RSS MB",
+            "walls of the rounds")
+    print("{:>6} {:>14} {:>8} {:>8} {:>10} {:>9} {:>12}  {}".format(*head))
     nan = float("nan")
     for r in rows:
-        print(f"{r['stride']:>6} {r['what']:>8} {r['wall']:>8.2f} {r['cpu']:>8.2f}"
-              f" {r.get('ratio', 1.0):>10.2f} {r.get('cpu_ratio', 1.0):>9.2f}"
-              f" {r.get('rss_mb', nan):>12.0f}")
+        if r["what"] == "per-frame":
+            continue
+        walls = " ".join(f"{w:.2f}" for w in r.get("walls", []))
+        print(f"{r['stride']:>6} {r['what']:>14} {r['wall']:>8.2f} {r['cpu']:>8.2f}"
+              f" {r.get('ratio', 1.0):>10.3f} {r.get('cpu_ratio', 1.0):>9.3f}"
+              f" {r.get('rss_mb', nan):>12.0f}  {walls}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

@@ -28,13 +28,25 @@ if [ ! -x .venv/bin/python ] || ! ok_python .venv/bin/python; then
     "$py" -m venv .venv
 fi
 
-# (re)install when pyproject.toml or the pins changed since the last install; every
-# package at the exact version of envs/constraints.txt (the transitive ones too)
+# (re)install when pyproject.toml, the pins or the compiled part (setup.py: the partial
+# ProRes decoder) changed since the last install; every package at the exact version of
+# envs/constraints.txt (the transitive ones too)
 stamp=.venv/.camhd-motion-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ envs/constraints.txt -nt "$stamp" ]; then
+changed=0
+for f in pyproject.toml envs/constraints.txt setup.py native/src/prores_partial.cpp \
+         native/src/prores_partial.hpp src/camhd_motion/video/_prores.cpp; do
+    [ "$f" -nt "$stamp" ] && changed=1
+done
+if [ ! -f "$stamp" ] || [ "$changed" = 1 ]; then
     .venv/bin/python -m pip install -q -U pip setuptools wheel
     .venv/bin/python -m pip install -q -c envs/constraints.txt -e ".[workflow,dev]"
     touch "$stamp"
+fi
+# The partial ProRes decoder is an optional extension: without a C++ compiler and the
+# Python headers the package installs without it and decodes with FFmpeg (slower).
+if ! .venv/bin/python -c "import camhd_motion.video._prores" 2>/dev/null; then
+    echo "setup: note: the partial ProRes decoder was not built (no g++ or Python headers?" \
+         "apt-get install g++ python3-dev, then rerun); frames are decoded with FFmpeg" >&2
 fi
 
 archive=data/synthetic/archive

@@ -35,6 +35,7 @@ enum OptionId {
     kMaxCorners,
     kMinInliers,
     kRansacThreshold,
+    kSnowSize,
     kWorkers,
     kMovieUrl,
     kVersion,
@@ -69,7 +70,7 @@ std::string usage_text() {
     s << "usage: camhd-motion-native [-h] [--version] [-o OUTPUT] [--workers N] [--movie-url URL]\n"
          "                           [--stride N] [--pair-offset N] [--img-scale S]\n"
          "                           [--dark-threshold G] [--max-corners N] [--min-inliers N]\n"
-         "                           [--ransac-threshold PX] [-q] VIDEO\n"
+         "                           [--ransac-threshold PX] [--snow-size N] [-q] VIDEO\n"
          "\n"
          "Estimate the camera motion of one local ProRes .mov every STRIDE frames and write\n"
          "<stem>_optical_flow.json (format 1.1).  The native engine of camhd-motion: the same\n"
@@ -102,6 +103,9 @@ std::string usage_text() {
          "  --min-inliers N       (default: " << d.min_inliers << ")\n"
          "  --ransac-threshold PX RANSAC inlier threshold, working-resolution px (default: "
       << d.ransac_threshold << ")\n"
+         "  --snow-size N         marine snow removal: bright specks narrower than N working\n"
+         "                        px are removed before tracking, 0 = off (default: "
+      << d.snow_size << ")\n"
          "\n"
          "exit codes: 0 ok, 1 other failure (e.g. output not writable), 2 usage or missing\n"
          "file, 3 the video cannot be read (not a movie, truncated, not ProRes).\n";
@@ -130,6 +134,7 @@ Options parse_args(int argc, char** argv) {
         {"max-corners", required_argument, nullptr, kMaxCorners},
         {"min-inliers", required_argument, nullptr, kMinInliers},
         {"ransac-threshold", required_argument, nullptr, kRansacThreshold},
+        {"snow-size", required_argument, nullptr, kSnowSize},
         {"workers", required_argument, nullptr, kWorkers},
         {"movie-url", required_argument, nullptr, kMovieUrl},
         {"version", no_argument, nullptr, kVersion},
@@ -158,6 +163,7 @@ Options parse_args(int argc, char** argv) {
             case kRansacThreshold:
                 o.params.ransac_threshold = parse_float("--ransac-threshold", optarg);
                 break;
+            case kSnowSize: o.params.snow_size = parse_int("--snow-size", optarg); break;
             case kWorkers: o.workers = parse_int("--workers", optarg); break;
             case kMovieUrl: o.movie_url = optarg; break;
             case kVersion: o.version = true; break;
@@ -193,6 +199,7 @@ Options parse_args(int argc, char** argv) {
     if (o.params.stride < 1 || o.params.pair_offset < 1)
         throw UsageError("--stride and --pair-offset must be >= 1");
     if (o.workers < 1) throw UsageError("--workers must be >= 1");
+    if (o.params.snow_size < 0) throw UsageError("--snow-size must be >= 0");
     if (factor_for_scale(o.params.img_scale) == 0)
         throw UsageError("--img-scale must be 1/k for an integer k in 1..8");
     if (!o.dump_frames.empty() && o.dump_dir.empty())

@@ -30,7 +30,9 @@ from camhd_motion.geometry import Similarity
 from camhd_motion.motion.model import MotionParams, MotionResult, MotionSample
 
 OPTICAL_FLOW_VERSION = "1.1"
-ANALYSIS_VERSION = "1.0"
+# 1.1: params.snowSize (the marine snow removal of the estimator, issue 10); 1.0 files
+# lack it and were made without it (read as snow_size 0).
+ANALYSIS_VERSION = "1.1"
 PERFORMANCE_VERSION = "1.0"
 SUFFIX = "_optical_flow.json"
 FLOW_SCALE = 1.0  # translations are stored in full-resolution px, whatever imgScale was
@@ -124,6 +126,8 @@ def motion_from_json(doc: dict, path: str | os.PathLike = "<json>") -> MotionRes
             params = params_from_json(MotionParams, analysis.get("params"))
         else:
             params = _infer_params(samples, img_scales, offsets)
+        if "snowSize" not in ((analysis or {}).get("params") or {}):
+            params.snow_size = 0  # made before analysis 1.1: no snow removal
     except (TypeError, ValueError) as err:
         raise FormatError(path, f"bad analysis.params: {err}") from None
     if "Width" not in (doc.get("movie") or {}):

@@ -6,6 +6,10 @@
 from snakemake.utils import min_version
 
 from camhd_motion.pipeline.config import workflow_configfile
+from camhd_motion.pipeline.workflow import (
+    aggregate_after_errors,
+    keep_going_in_group_jobs,
+)
 
 min_version("9.0")
 
@@ -19,6 +23,12 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+
+
+# A group job (profiles slurm, gcp: 16 videos per cluster job) runs its members in an
+# inner snakemake that the executor plugins start without --keep-going: one bad video
+# would stop the rest of its group.  docs/FAILURES.md.
+keep_going_in_group_jobs(workflow)
 
 
 # --sdm apptainer: every rule runs in the project's image (config container: a .sif file
@@ -38,7 +48,12 @@ rule all:
         get_final_outputs(),
 
 
+# Failed jobs: say which videos were bad, and write the archive tables over what the run
+# has (the aggregate rule, waiting for every video, did not run).
 onerror:
     note = bad_video_note(PLAN)
     if note:
         logger.warning(note)
+    done = aggregate_after_errors(PLAN, config)
+    if done:
+        logger.warning(done)

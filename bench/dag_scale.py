@@ -11,6 +11,11 @@ for the real archive listing (``movie_metadata.csv``).
     .venv/bin/python bench/dag_scale.py                  # 1000 10000 35000
     .venv/bin/python bench/dag_scale.py 2000 --repeat 2
     .venv/bin/python bench/dag_scale.py --metadata ../shared/data/movie_metadata.csv
+    .venv/bin/python bench/dag_scale.py 35000 --repeat 3 --variant per_video_figures=false
+
+``--variant KEY=VALUE ...`` measures the workflow with those ``--config`` values too, each
+repeat of it right after the same repeat of the default (interleaved: load on a shared
+machine hits both alike), and prints the ratio.
 """
 
 from __future__ import annotations
@@ -62,23 +67,32 @@ def snakemake_cmd(workdir: Path, config: Path, *args: str) -> list[str]:
 
 
 def measure(label: str, source: Path, workdir: Path, repeat: int,
-            pending: bool = False) -> list[dict]:
+            pending: bool = False, variant: list[str] | None = None) -> list[dict]:
     config = workdir / "config.yaml"
     config.write_text(f"source: {source}\nmanifest: results/manifest.tsv\n")
     # first parse: lists the source into results/manifest.tsv (not part of the DAG figure)
     wall, cpu, rss, _ = run_measured(snakemake_cmd(workdir, config, "--list-rules"), workdir)
     print(f"{label}: first parse incl. listing {wall:.1f} s", flush=True)
     rows = []
+    kinds = [("default", [])] + ([(" ".join(variant), ["--config", *variant])]
+                                 if variant else [])
     for _ in range(repeat):
-        wall, cpu, rss, tail = run_measured(
-            snakemake_cmd(workdir, config, "-n", "-q", "rules"), workdir)
-        jobs = next((ln.split()[-1] for ln in tail.splitlines() if ln.startswith("total")),
-                    "?")
-        row = {"videos": label, "jobs": jobs, "wall_s": wall, "cpu_s": cpu,
-               "peak_rss_mb": rss / 1e6}
-        print(f"{label:>10} videos  {jobs:>6} jobs  dry run {wall:6.1f} s wall  {cpu:6.1f} s CPU"
-              f"  peak RSS {rss / 1e6:7.0f} MB", flush=True)
-        rows.append(row)
+        for kind, extra in kinds:
+            wall, cpu, rss, tail = run_measured(
+                snakemake_cmd(workdir, config, "-n", "-q", "rules", *extra), workdir)
+            jobs = next((ln.split()[-1] for ln in tail.splitlines()
+                         if ln.startswith("total")), "?")
+            rows.append({"videos": label, "kind": kind, "jobs": jobs, "wall_s": wall,
+                         "cpu_s": cpu, "peak_rss_mb": rss / 1e6})
+            print(f"{label:>10} videos  {kind:>24}  {jobs:>6} jobs  dry run {wall:6.1f} s wall"
+                  f"  {cpu:6.1f} s CPU  peak RSS {rss / 1e6:7.0f} MB", flush=True)
+    if variant:
+        base = [r for r in rows if r["kind"] == "default"]
+        other = [r for r in rows if r["kind"] != "default"]
+        print(f"{label:>10} videos  default / variant: CPU x"
+              f"{sum(r['cpu_s'] for r in base) / sum(r['cpu_s'] for r in other):.3f}, peak RSS x"
+              f"{max(r['peak_rss_mb'] for r in base) / max(r['peak_rss_mb'] for r in other):.3f}",
+              flush=True)
     if pending:
         for what, extra in (("all", []), ("one month", ["--start", "2016-01-01", "--end",
                                                         "2016-01-31"])):
@@ -99,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--metadata", type=Path, help="instead, a movie_metadata.csv listing")
     ap.add_argument("--pending", action="store_true",
                     help="also time `camhd-motion pending` (all, and one month)")
+    ap.add_argument("--variant", nargs="+", metavar="KEY=VALUE",
+                    help="also measure with these --config values, interleaved")
     args = ap.parse_args(argv)
     print(f"snakemake dry-run scale, {os.cpu_count()} CPUs, {dt.date.today()}, "
           f"python {sys.version.split()[0]}", flush=True)
@@ -108,14 +124,14 @@ def main(argv: list[str] | None = None) -> int:
             work = tmp / "metadata"
             work.mkdir()
             measure(f"{args.metadata.name}", args.metadata.resolve(), work, args.repeat,
-                    args.pending)
+                    args.pending, args.variant)
             return 0
         for n in args.sizes:
             work = tmp / f"n{n}"
             work.mkdir()
             source = work / "videos.txt"
             source.write_text("url\n" + "\n".join(archive_urls(n)) + "\n")
-            measure(str(n), source, work, args.repeat, args.pending)
+            measure(str(n), source, work, args.repeat, args.pending, args.variant)
     return 0
 
 

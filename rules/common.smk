@@ -155,9 +155,21 @@ def video_input():
     return pattern
 
 
+def get_input_or_location(wildcards, input):
+    """The job's video input when it has one (a local file or its download), else where
+    the video is (a URL, or a missing local file: the job fails alone and records it).
+    """
+    return input.video if input.get("video") else PLAN.location(wildcards.vid)
+
+
 def video_location():
-    """What the motion job reads: a {vid} pattern when one fits, else a function."""
-    return PLAN.location_pattern() or get_video_location
+    """What the motion job reads: a {vid} pattern for streamed remote videos (the large
+    case: no function call per job), else the input itself (a param that repeats an
+    input path is what `snakemake --lint` warns about)."""
+    pattern = PLAN.location_pattern()
+    if pattern and PLAN.remote_videos() and PLAN.read_mode != "download":
+        return pattern
+    return get_input_or_location
 
 
 def get_download_url(wildcards):

@@ -8,7 +8,7 @@
 
 rule motion:
     input:
-        video_input(),
+        video=video_input(),
     output:
         PLAN.motion_json("{vid}"),
     log:

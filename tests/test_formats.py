@@ -92,6 +92,33 @@ def test_motion_round_trip_is_exact(tmp_path):
     assert back.performance == result.performance
 
 
+def test_motion_analysis_1_0_read_as_without_snow_removal(tmp_path):
+    """analysis 1.1 added params.snowSize (issue 10); a 1.0 file (without it) was made
+    without snow removal, so it reads as snow_size 0, not today's default."""
+    path = write_optical_flow(motion_result(), tmp_path / "m.json")
+    doc = json.loads(path.read_text())
+    assert doc["analysis"]["params"]["snowSize"] == MotionParams().snow_size > 0
+    del doc["analysis"]["params"]["snowSize"]
+    doc["contents"]["analysis"] = "1.0"
+    path.write_text(json.dumps(doc))
+    back = read_optical_flow(path)
+    assert back.params.snow_size == 0 and back.params.max_corners == 500
+
+
+def test_motion_analysis_1_1_read_as_decoded_by_ffmpeg(tmp_path):
+    """analysis 1.2 added params.decoder (issue 13); older files were decoded by FFmpeg."""
+    path = write_optical_flow(motion_result(), tmp_path / "m.json")
+    doc = json.loads(path.read_text())
+    assert doc["analysis"]["params"]["decoder"] == MotionParams().decoder == "partial"
+    del doc["analysis"]["params"]["decoder"]
+    doc["contents"]["analysis"] = "1.1"
+    path.write_text(json.dumps(doc))
+    assert read_optical_flow(path).params.decoder == "ffmpeg"
+    del doc["analysis"]
+    path.write_text(json.dumps(doc))
+    assert read_optical_flow(path).params.decoder == "ffmpeg"  # the original's files
+
+
 def test_motion_floats_keep_full_precision(tmp_path):
     path = write_optical_flow(motion_result(), tmp_path / "m.json")
     doc = json.loads(path.read_text())
@@ -104,7 +131,7 @@ def test_motion_key_sets(tmp_path):
     doc = json.loads(write_optical_flow(motion_result(), tmp_path / "m.json").read_text())
     assert set(doc) == {"contents", "movie", "frameStats", "performance", "analysis"}
     assert doc["contents"] == {"movie": "1.1", "frameStats": {"opticalFlow": "1.1"},
-                               "performance": "1.0", "analysis": "1.0"}
+                               "performance": "1.0", "analysis": "1.2"}
     assert MOVIE_REQUIRED <= set(doc["movie"]) <= MOVIE_REQUIRED | MOVIE_EXTRAS
     assert doc["movie"]["URL"] == URL and doc["movie"]["NumFrames"] == 25155
     assert set(doc["analysis"]) == {"engine", "engineVersion", "params"}

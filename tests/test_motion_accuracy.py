@@ -137,3 +137,115 @@ def test_two_workers_give_identical_numbers(synth_archive, analysed):
     video, single, _ = _lit(analysed)[0]
     double = analyze_video(str(video.mov), MotionParams(), workers=2)
     assert double.samples == single.samples
+
+
+# -- hard scenes (issue 10) ------------------------------------------------------------------
+#
+# Dark low-texture water, dense marine snow drifting on its own, strong global and per-lamp
+# flicker, holds drifting just inside the static thresholds and holds of 2-3 samples, fast
+# zooms and diagonal pans, pans during zooms: the ``hard_videos`` fixture combines them.  The
+# same scores and targets as ``bench/accuracy.py`` (``camhd_motion.synth.score``), which
+# measures them on fresh random seeds.
+
+
+@pytest.fixture(scope="module")
+def hard(hard_videos):
+    """(video, estimated samples, true samples, score) of every hard video."""
+    from camhd_motion.synth.score import score_video
+
+    out = []
+    for video in hard_videos:
+        result = analyze_video(str(video.mov), MotionParams(), workers=2)
+        truth = video.truth.samples(STRIDE, 5)
+        out.append((video, result, truth,
+                    score_video(video.mov.name, truth, result.samples, STRIDE)))
+    return out
+
+
+def test_hard_videos_cover_every_family(hard_videos):
+    from camhd_motion.synth.presets import FAMILIES
+
+    seen = [f for v in hard_videos for f in v.truth.extra.get("families", [])]
+    assert all(seen.count(f) >= 2 for f in FAMILIES), seen
+
+
+def test_hard_scenes_meet_the_targets(hard):
+    """Issue 10's targets on the pooled hard videos: valid flags >= 0.99 on lit samples,
+    stable-sample F1 >= 0.995, every true hold found (count exact per video) with its
+    boundaries within one sample, translation error median <= 0.2 px and p95 <= 1 px,
+    scale error median <= 5e-4, move labels >= 95 % right, nothing valid in the dark."""
+    from camhd_motion.synth.score import misses, summarize
+
+    summary = summarize([sc for *_, sc in hard])
+    assert summary["lit"] >= 400 and summary["holds_true"] >= 15
+    assert not misses(summary), (misses(summary), summary)
+    for video, _, _, sc in hard:  # and per video, not only pooled
+        assert sc.holds_found == sc.holds_true == sc.holds_est, video.mov.name
+        assert sc.lit_valid >= 0.98 * sc.lit, (video.mov.name, dict(sc.reasons))
+
+
+def test_hard_scenes_no_wrong_valid_estimate(hard):
+    """A valid flag means a right answer: no valid estimate off by more than 2 px or 0.01
+    in scale (the static thresholds are 10 px and 0.01)."""
+    for video, _, _, sc in hard:
+        assert sc.gross == 0, video.mov.name
+
+
+def test_unknowable_pairs_are_invalid():
+    """Two frames of independent sensor noise (no texture: the motion is unknowable) are
+    invalid, not a confident random motion."""
+    from camhd_motion.motion.estimator import MotionEstimator
+
+    est = MotionEstimator(MotionParams(), (1920, 1080), 4)
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        a, b = (np.clip(rng.normal(20, 2, (270, 480)), 0, 255).astype(np.uint8)
+                for _ in range(2))
+        motion = est.estimate(est.prepare(1, a), est.prepare(11, b))
+        assert not motion.valid, (seed, motion)
+
+
+def test_two_motions_of_equal_support_are_ambiguous():
+    """Half the texture moves one way, half the other (e.g. a snow layer as textured as the
+    seafloor): no dominant motion, so no answer."""
+    import cv2
+
+    from camhd_motion.motion.estimator import MotionEstimator
+
+    rng = np.random.default_rng(3)
+    tex = cv2.GaussianBlur(rng.integers(0, 256, (400, 700)).astype(np.uint8), (0, 0), 2.0)
+    a = tex[50:320, 50:530].copy()
+    b = a.copy()
+    b[:, :240] = tex[50:320, 56:296]  # left half: content moved 6 px left
+    b[:, 240:] = tex[44:314, 290:530]  # right half: content moved 6 px down
+    est = MotionEstimator(MotionParams(), (1920, 1080), 4)
+    motion = est.estimate(est.prepare(1, a), est.prepare(11, b))
+    assert not motion.valid and motion.reason.startswith("ambiguous"), motion
+    same = est.estimate(est.prepare(1, a), est.prepare(11, np.roll(a, 6, axis=1)))
+    assert same.valid and abs(same.similarity.tx - 24) < 0.5, same
+
+
+def test_texture_image_is_the_integer_formula():
+    """The texture image (estimator spec step 3) equals its definition in plain integers:
+    the native engine implements the same arithmetic."""
+    import cv2
+
+    from camhd_motion.motion import estimator as E
+
+    rng = np.random.default_rng(5)
+    grey = cv2.GaussianBlur(rng.integers(0, 60, (135, 241)).astype(np.uint8), (0, 0), 1.0)
+    grey[40:44, 100:103] = 250  # a snow speck
+    got = E.texture_image(grey, 7)
+    opened = cv2.morphologyEx(grey, cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    assert opened[40:44, 100:103].max() < 100  # the speck is gone
+    k, n = E.TEXTURE_BOX, E.TEXTURE_BOX ** 2
+    pad = np.pad(opened.astype(np.int64), k // 2, mode="edge")
+    box = sum(pad[i:i + opened.shape[0], j:j + opened.shape[1]]
+              for i in range(k) for j in range(k))
+    d = n * opened.astype(np.int64) - box
+    gain = int(min(E.TEXTURE_GAIN_MAX,
+                   max(1, math.floor(256 * E.TEXTURE_MAD * d.size / np.abs(d).sum() + 0.5))))
+    want = np.clip(np.rint(np.maximum(d, -(32768 // gain)) * gain / 256 + 128), 0, 255)
+    assert np.array_equal(got, want.astype(np.uint8))
+    assert abs(np.abs(got.astype(int) - 128).mean() - E.TEXTURE_MAD) < 2

@@ -263,6 +263,20 @@ def test_parity_on_synth_archive(synth_archive):
         assert nat.movie == py.movie
 
 
+def test_parity_on_hard_scenes(hard_videos):
+    """The hard scene families of issue 10 (dark water, dense drifting snow, lamp flicker;
+    tests/fixtures/synth.py): the texture image, the snow removal and the rival fit run the
+    same operations in both engines."""
+    video = next(v for v in hard_videos if "snow" in v.truth.extra.get("families", [])
+                 and "dark" in v.truth.extra["families"])
+    py = analyze_video(str(video.mov))
+    nat = analyze_video_native(str(video.mov), workers=2)
+    worst = assert_parity(py, nat)
+    print(f"{video.mov.name} ({video.truth.preset}): max |d| {worst}")
+    assert_same_regions(py, nat, py.params.stride)
+    assert nat.params == py.params and py.params.snow_size > 0
+
+
 def test_same_document_keys(videos, tmp_path):
     """The native file has exactly the Python writer's layout (same keys, same order)."""
     from camhd_motion.formats.optical_flow import write_optical_flow
@@ -401,6 +415,7 @@ def test_directory_is_a_bad_video(native_bin, tmp_path):
         ["--stride", "ten", "x.mov"],
         ["--img-scale", "0.3", "x.mov"],
         ["--workers", "0", "x.mov"],
+        ["--snow-size", "-1", "x.mov"],
         ["--bogus", "x.mov"],
         ["a.mov", "b.mov"],
         ["http://example.org/a.mov"],
@@ -417,7 +432,7 @@ def test_help_and_version(native_bin):
     r = run_bin(native_bin, "--help")
     assert r.returncode == 0
     for opt in ("--stride", "--pair-offset", "--img-scale", "--dark-threshold",
-                "--max-corners", "--min-inliers", "--ransac-threshold", "--workers",
+                "--max-corners", "--min-inliers", "--ransac-threshold", "--snow-size", "--workers",
                 "--movie-url", "-o"):
         assert opt in r.stdout
     r = run_bin(native_bin, "--version")

@@ -32,6 +32,7 @@ from camhd_motion import cli
 from camhd_motion.errors import SourceError, VideoError
 from camhd_motion.motion.analyze import analyze_video
 from camhd_motion.motion.model import MotionParams
+from camhd_motion.native import native_available
 from camhd_motion.sources.local import LocalFileSource
 from camhd_motion.video.movindex import read_index
 from tests.fixtures.hostile import MAINTENANCE, HostileServer
@@ -165,6 +166,20 @@ def test_the_native_engine_reports_damage_the_same_way(small, tmp_path):
     assert [(s.frame, s.valid, s.reason) for s in nat] == [(s.frame, s.valid, s.reason)
                                                             for s in py]
     assert any(s.reason and "damaged" in s.reason for s in nat)
+
+
+def test_a_one_frame_video_compares_nothing(tmp_path):
+    """Its only sample would compare frame 1 with itself: invalid with a reason, in both
+    engines."""
+    from camhd_motion.native import analyze_video_native
+
+    one = write_test_video(tmp_path / f"{STEM}.mov", frames=1)
+    samples = analyze_video(str(one)).samples
+    assert [(s.frame, s.from_frame, s.to_frame, s.valid) for s in samples] == [(1, 1, 1, False)]
+    assert samples[0].reason == "no pair: from and to are the same frame"
+    if native_available():
+        nat = analyze_video_native(str(one)).samples
+        assert [(s.frame, s.valid, s.reason) for s in nat] == [(1, False, samples[0].reason)]
 
 
 # -- 2. what it is, checked at the edges ---------------------------------------------------
@@ -332,6 +347,12 @@ def test_the_per_video_deadline_stops_a_slow_but_steady_video(small, archive_htt
     assert time.monotonic() - t0 < 30
     assert_one_line(proc, 4, url, "stopped at the deadline of 1.5 s")
     assert not (tmp_path / "failed").exists()
+    if native_available():  # the native engine's remote reads obey the same options
+        t0 = time.monotonic()
+        proc = run_cli("motion", url, "-o", tmp_path / "n.json", "--engine", "native",
+                       "--min-rate", "100", "--deadline", "1.5")
+        assert time.monotonic() - t0 < 30
+        assert_one_line(proc, 4, url, "stopped at the deadline of 1.5 s")
     dest = tmp_path / "dl.mov"
     proc = run_cli("download", url, "-o", dest, "--min-rate", "100", "--deadline", "1")
     assert_one_line(proc, 4, url, "deadline of 1 s", "kept in")  # resumable later
@@ -531,8 +552,8 @@ def test_workflow_isolates_every_bad_row(small, hostile, archive_http_server, tm
     """One listing with a good video, and beside it every kind of bad row: a missing file,
     a text file named .mov, a damaged sample table, a 404, a 403, an HTML page with 200,
     and a server error that may pass (503).  The good video finishes; the bad ones are
-    recorded with their reasons; the 503 is not; the next run writes the aggregate and
-    retries only the 503."""
+    recorded with their reasons; the 503 is not; the same run writes the archive tables
+    over what it has; the next run retries only the 503 and writes them again."""
     from camhd_motion.archive.names import make_stem, parse_name
     from camhd_motion.pipeline.aggregate import read_summary
 
@@ -575,6 +596,12 @@ def test_workflow_isolates_every_bad_row(small, hostile, archive_http_server, tm
         assert cause in text and len(text.splitlines()) == 1, (kind, text)
     assert not records["503"].exists() and not records["good"].exists()
     assert "bad video(s) recorded" in first.stderr + first.stdout
+    # the same run wrote the archive tables over what it has: the 503 video is missing
+    status = {r["stem"]: r["status"] for r in read_summary(results / "summary.tsv")}
+    assert status == {**{stems[k]: "failed" for k in causes}, stems["good"]: "ok",
+                      stems["503"]: "missing"}
+    assert "other archive tables over this run's 8 videos (1 missing" in first.stderr
+    assert (results / "tables/regions.parquet").exists()
     for kind in causes:
         log = (work / f"logs/motion/2016/01/01/{stems[kind]}.log").read_text()
         assert "Traceback" not in log, log

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -378,3 +379,138 @@ def test_cli_video_is_idempotent(tmp_path, capsys):
     assert cli_main([*args, "--seed", "2", "--force"]) == 0
     assert Truth.load(truth_path(mov)).seed == 2
     assert cli_main(["synth", "video", "--out", str(tmp_path), "--duration", "-1"]) == 2
+
+
+# -- scene families (issue 10) ---------------------------------------------------------
+
+
+def test_families_combine_with_any_preset():
+    from camhd_motion.errors import UserError
+    from camhd_motion.synth.presets import FAMILIES, with_families
+
+    p = get_preset("short+snow+dark")
+    assert p.name == "short+dark+snow" and p.families == ("dark", "snow")
+    assert get_preset(p.name) == p == with_families(get_preset("short"), ["snow", "dark"])
+    assert p.effects.particles == 1000 and p.water > 0.6 and p.lit_grey is not None
+    every = get_preset("hd+" + "+".join(FAMILIES))
+    assert every.width == 1920 and set(every.families) == set(FAMILIES)
+    with pytest.raises(UserError, match="unknown scene family"):
+        get_preset("test+fog")
+    with pytest.raises(UserError, match="unknown preset"):
+        get_preset("nope+dark")
+    # plain presets are unchanged by the families' new fields
+    assert get_preset("test").families == () and get_preset("test").water == 0.0
+
+
+@pytest.mark.parametrize("families",
+                         ["holds", "fast", "holds+fast", "dark+fast+flicker+holds+snow"])
+def test_family_routines_keep_off_the_thresholds(families):
+    for seed in range(40, 48):
+        routine = make_routine(get_preset("test+" + families), seed)
+        s, t = _pair_stats(routine)
+        assert np.all(np.abs(t - STATIC_T) > 1.0), seed
+        assert np.all(np.abs(np.abs(s - 1) - STATIC_S) > 0.001), seed
+
+
+def _stable(routine):
+    _, a, b = sample_pairs(routine.num_frames)
+    s, _, tx, ty = pair_truth(routine.x, routine.y, routine.z, routine.roll, a, b)
+    stable = (np.hypot(tx, ty) < STATIC_T) & (np.abs(s - 1) < STATIC_S)
+    return stable, s, np.hypot(tx, ty)
+
+
+def test_holds_family_drifts_near_thresholds_and_short_holds():
+    """Drifts of 7.5-8.8 px or |scale-1| 0.006-0.0085 per pair (just inside the static
+    rule's 10 px / 0.01), and stops of exactly 2 or 3 static samples between moves."""
+    short, near_t, near_s = [], 0, 0
+    for seed in range(50, 56):
+        routine = make_routine(get_preset("test+holds"), seed)
+        stable, s, t = _stable(routine)
+        near_t += np.sum(stable & (t > 7.5))
+        near_s += np.sum(stable & (np.abs(s - 1) > 0.006))
+        assert t[stable].max() < 9.0 and np.abs(s[stable] - 1).max() < 0.009
+        # lengths of the static runs strictly inside the video (not the first or last)
+        edges = np.flatnonzero(np.diff(np.r_[0, stable.astype(int), 0]))
+        lengths = (edges[1::2] - edges[0::2])[1:-1]
+        short += [n for n in lengths if n < 5]
+    assert near_t > 20 and near_s > 5
+    assert short and set(short) <= {2, 3}, short
+
+
+def test_fast_family_moves():
+    """Zooms x1.07-1.08 and x0.92-0.93 per pair, diagonal pans 40-50 px per pair, and pans
+    during zooms."""
+    zoom_in, zoom_out, diagonal, pan_zoom = [], [], [], 0
+    for seed in range(60, 66):
+        routine = make_routine(get_preset("test+fast"), seed)
+        for seg in routine.segments:
+            if seg.kind != "move":
+                continue
+            mid = (seg.start_frame + seg.end_frame) // 2
+            sim = similarity_between(routine.pose(mid - 5), routine.pose(mid + 5))
+            t = math.hypot(sim.tx, sim.ty)
+            if abs(sim.scale - 1) > 0.05:
+                (zoom_in if sim.scale > 1 else zoom_out).append(sim.scale)
+                pan_zoom += t > 20
+            elif min(abs(sim.tx), abs(sim.ty)) > 20:
+                diagonal.append(t)
+    assert zoom_in and min(zoom_in) >= 1.0699 and max(zoom_in) <= 1.0801
+    assert zoom_out and min(zoom_out) >= 0.9199 and max(zoom_out) <= 0.9301
+    assert diagonal and min(diagonal) >= 39.9 and max(diagonal) <= 50.1
+    assert pan_zoom >= 2
+
+
+def test_dark_family_frames():
+    """Lit frames' mean grey 8-20 with at least 60 % of the frame dark water."""
+    video = build_video("short+dark", 7)
+    clean = build_video("short+dark", 7, effects=NO_EFFECTS)
+    clean.renderer.exposure = 1.0
+    lit = np.flatnonzero(video.routine.light >= 1.0) + 1
+    for f in lit[:: len(lit) // 8]:
+        assert 8.0 <= grey_mean(video.frame(int(f))) <= 20.0, f
+        grey = cv2.cvtColor(clean.frame(int(f)), cv2.COLOR_BGR2GRAY)
+        assert np.mean(grey < 30) >= 0.6, f  # the water is ~18 at full light, the floor ~60
+
+
+def test_snow_family_drift():
+    """Every particle drifts 10-30 px per pair, in one direction per video (+-10 deg) that
+    does not depend on the camera."""
+    from camhd_motion.synth.steps import STRIDE
+
+    angles = []
+    for seed in (1, 2, 3):
+        r = build_video("short+snow", seed).renderer
+        speed = np.hypot(r._snow["vx"], r._snow["vy"]) * STRIDE
+        assert len(speed) == 1000 and speed.min() >= 10.0 - 1e-9 and speed.max() <= 30 + 1e-9
+        angle = np.arctan2(r._snow["vy"], r._snow["vx"])
+        spread = np.angle(np.exp(1j * (angle - r.snow_drift[1])))
+        assert np.abs(spread).max() < math.radians(45)
+        angles.append(r.snow_drift[1])
+    assert np.ptp(np.mod(angles, 2 * math.pi)) > 0.1  # a direction per video
+
+
+def test_flicker_family_global_and_per_lamp():
+    """The frame's level moves by up to +-20 % frame to frame, and the left and right lamps
+    change independently (the ratio of the halves' brightness varies)."""
+    video = build_video("short+flicker", 5, effects=replace(
+        get_preset("short+flicker").effects, particles=0, noise_sigma=0.0, flicker=0.0))
+    pose = video.routine.pose(200)
+    means, ratios = [], []
+    for f in range(100, 160):
+        img = cv2.cvtColor(video.renderer.render(f, pose, 1.0), cv2.COLOR_BGR2GRAY)
+        means.append(img.mean())
+        ratios.append(img[:, :240].mean() / img[:, -240:].mean())
+    means = np.array(means) / np.median(means)
+    assert 0.7 < means.min() < 0.88 and means.max() > 1.12
+    assert np.ptp(ratios) > 0.15
+
+
+def test_cli_video_with_families(tmp_path, capsys):
+    args = ["synth", "video", "--out", str(tmp_path), "--preset", "short", "--family", "snow",
+            "--family", "flicker", "--duration", "1", "--seed", "3"]
+    assert cli_main(args) == 0
+    mov = Path(capsys.readouterr().out.strip())
+    truth = Truth.load(truth_path(mov))
+    assert truth.preset == "short+flicker+snow"
+    assert truth.extra["families"] == ["flicker", "snow"] and "snowDrift" in truth.extra
+    assert cli_main(["synth", "video", "--out", str(tmp_path), "--preset", "short+fog"]) == 2

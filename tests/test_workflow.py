@@ -337,12 +337,16 @@ def test_download_mode_fetches_then_deletes_the_video(tmp_path, videos, synth_ar
 # -- the workflow's form and scale ------------------------------------------------------
 
 
-def test_lint_and_format_are_clean(tmp_path):
+def test_lint_and_format_are_clean(tmp_path, synth_archive):
     listing = tmp_path / "videos.txt"
     listing.write_text(f"https://example.org/{PREFIX}/2016/01/01/CAMHDA301-20160101T000000Z.mov\n")
-    write_config(tmp_path, source=str(listing))
-    lint = snakemake(tmp_path, "--lint", check=False)
-    assert lint.returncode == 0, lint.stdout + lint.stderr
+    # streamed remote videos, their downloads, and local files (the embedded default)
+    for name, config in [("stream", {"source": str(listing)}),
+                         ("download", {"source": str(listing), "read_mode": "download"}),
+                         ("local", {"source": str(synth_archive.root)})]:
+        write_config(tmp_path / name, **config)
+        lint = snakemake(tmp_path / name, "--lint", check=False)
+        assert lint.returncode == 0, (name, lint.stdout + lint.stderr)
     fmt = subprocess.run([str(Path(sys.executable).with_name("snakefmt")), "--check",
                           str(SNAKEFILE), str(REPO / "rules")], capture_output=True, text=True)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr

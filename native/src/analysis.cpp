@@ -86,6 +86,10 @@ MotionSample make_sample(const MotionEstimator& estimator, const SamplePair& pai
     s.has_mean_grey = true;
     s.mean_grey_from = pa.mean_grey;
     s.mean_grey_to = pb.mean_grey;
+    if (pair.from_frame == pair.to_frame) {  // a 1-frame video: nothing to compare
+        s.reason = "no pair: from and to are the same frame";
+        return s;
+    }
     const PairMotion m = estimator.estimate(pa, pb);
     s.similarity = m.similarity;
     s.valid = m.valid;

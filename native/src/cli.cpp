@@ -36,6 +36,7 @@ enum OptionId {
     kMaxCorners,
     kMinInliers,
     kRansacThreshold,
+    kSnowSize,
     kWorkers,
     kMovieUrl,
     kVersion,
@@ -71,8 +72,8 @@ std::string usage_text() {
     s << "usage: camhd-motion-native [-h] [--version] [-o OUTPUT] [--workers N] [--movie-url URL]\n"
          "                           [--stride N] [--pair-offset N] [--img-scale S]\n"
          "                           [--dark-threshold G] [--max-corners N] [--min-inliers N]\n"
-         "                           [--ransac-threshold PX] [--decoder partial|ffmpeg]\n"
-         "                           [-q] VIDEO\n"
+         "                           [--ransac-threshold PX] [--snow-size N]\n"
+         "                           [--decoder partial|ffmpeg] [-q] VIDEO\n"
          "\n"
          "Estimate the camera motion of one local ProRes .mov every STRIDE frames and write\n"
          "<stem>_optical_flow.json (format 1.1).  The native engine of camhd-motion: the same\n"
@@ -106,6 +107,9 @@ std::string usage_text() {
          "  --min-inliers N       (default: " << d.min_inliers << ")\n"
          "  --ransac-threshold PX RANSAC inlier threshold, working-resolution px (default: "
       << d.ransac_threshold << ")\n"
+         "  --snow-size N         marine snow removal: bright specks narrower than N working\n"
+         "                        px are removed before tracking, 0 = off (default: "
+      << d.snow_size << ")\n"
          "  --decoder partial|ffmpeg  partial: the 1/4 (1/8) picture straight from the ProRes\n"
          "                        bitstream, FFmpeg where it cannot; ffmpeg: full decode\n"
          "                        (default: " << d.decoder << ")\n"
@@ -137,6 +141,7 @@ Options parse_args(int argc, char** argv) {
         {"max-corners", required_argument, nullptr, kMaxCorners},
         {"min-inliers", required_argument, nullptr, kMinInliers},
         {"ransac-threshold", required_argument, nullptr, kRansacThreshold},
+        {"snow-size", required_argument, nullptr, kSnowSize},
         {"workers", required_argument, nullptr, kWorkers},
         {"movie-url", required_argument, nullptr, kMovieUrl},
         {"version", no_argument, nullptr, kVersion},
@@ -166,6 +171,7 @@ Options parse_args(int argc, char** argv) {
             case kRansacThreshold:
                 o.params.ransac_threshold = parse_float("--ransac-threshold", optarg);
                 break;
+            case kSnowSize: o.params.snow_size = parse_int("--snow-size", optarg); break;
             case kWorkers: o.workers = parse_int("--workers", optarg); break;
             case kMovieUrl: o.movie_url = optarg; break;
             case kVersion: o.version = true; break;
@@ -207,6 +213,7 @@ Options parse_args(int argc, char** argv) {
     if (o.params.stride < 1 || o.params.pair_offset < 1)
         throw UsageError("--stride and --pair-offset must be >= 1");
     if (o.workers < 1) throw UsageError("--workers must be >= 1");
+    if (o.params.snow_size < 0) throw UsageError("--snow-size must be >= 0");
     if (factor_for_scale(o.params.img_scale) == 0)
         throw UsageError("--img-scale must be 1/k for an integer k in 1..8");
     if (!o.dump_frames.empty() && o.dump_dir.empty())

@@ -16,9 +16,10 @@ struct MotionParams {
     int pair_offset = 5;
     double img_scale = 0.25;
     double dark_threshold = 5.0;
-    int max_corners = 200;
+    int max_corners = 120;
     int min_inliers = 12;
     double ransac_threshold = 0.5;
+    int snow_size = 7;
     std::string decoder = "partial";  // partial | ffmpeg (docs/PRORES.md)
 };
 
@@ -27,7 +28,7 @@ struct PreparedFrame {
     int frame = 0;
     double mean_grey = 0.0;
     bool dark = false;
-    cv::Mat image;                     // the working grey image (empty if dark)
+    cv::Mat image;                     // the texture image, what LK tracks (empty if dark)
     std::vector<cv::Point2f> corners;  // index coordinates
 };
 
@@ -42,6 +43,11 @@ struct PairMotion {
 // 2x2 block mean rounded half up, (a + b + c + d + 2) >> 2 (odd last row/column dropped).
 cv::Mat half_mean(const cv::Mat& grey);
 
+// What LK tracks: the grey image without small bright specks (marine snow, a grey opening
+// by an ellipse of snow_size px), without its smooth light (the 7x7 box mean subtracted),
+// at a fixed contrast; integer-exact (camhd_motion.motion.estimator.texture_image).
+cv::Mat texture_image(const cv::Mat& grey, int snow_size);
+
 class MotionEstimator {
 public:
     MotionEstimator(const MotionParams& params, int full_width, int full_height, int factor);
@@ -49,6 +55,12 @@ public:
     PairMotion estimate(const PreparedFrame& a, const PreparedFrame& b) const;
 
 private:
+    cv::Mat refine(const cv::Mat& m, const PreparedFrame& a, const PreparedFrame& b,
+                   const std::vector<cv::Point2f>& start) const;
+    int rival_support(const cv::Mat& best, const std::vector<cv::Point2f>& from,
+                      const std::vector<cv::Point2f>& to, const cv::Mat& inlier_mask,
+                      const cv::Size& size) const;
+
     MotionParams params_;
     int factor_;
     double cx_;

@@ -22,7 +22,7 @@ using ordered = nlohmann::ordered_json;
 constexpr const char* kOpticalFlowVersion = "1.1";
 constexpr const char* kMovieVersion = "1.1";
 constexpr const char* kPerformanceVersion = "1.0";
-constexpr const char* kAnalysisVersion = "1.0";
+constexpr const char* kAnalysisVersion = "1.2";  // 1.1: params.snowSize, 1.2: decoder
 constexpr double kFlowScale = 1.0;  // translations in full-resolution px
 
 // float_or_none: NaN/inf -> null.
@@ -117,6 +117,7 @@ std::string motion_json(const Analysis& a, const MovieRef& movie) {
     params["maxCorners"] = q.max_corners;
     params["minInliers"] = q.min_inliers;
     params["ransacThreshold"] = q.ransac_threshold;
+    params["snowSize"] = q.snow_size;
     params["decoder"] = q.decoder;
     doc["analysis"] = {{"engine", "native"},
                        {"engineVersion", CAMHD_NATIVE_VERSION},

@@ -94,6 +94,7 @@ def native_command(
         "--max-corners", str(params.max_corners),
         "--min-inliers", str(params.min_inliers),
         "--ransac-threshold", repr(float(params.ransac_threshold)),
+        "--snow-size", str(params.snow_size),
         "--decoder", params.decoder,
     ]
     if movie_url is not None:
@@ -108,10 +109,12 @@ def run_native(
     workers: int = 1,
     movie_url: str | None = None,
     binary: str | os.PathLike | None = None,
+    source_options: dict | None = None,
 ) -> None:
     """Run the native engine on ``video``, writing ``output``.  A remote video (http(s),
     gs) is read by the Python reader, which hands the tool the sampled frames' bytes in a
-    sparse local file (:mod:`camhd_motion.native_stage`).
+    sparse local file (:mod:`camhd_motion.native_stage`); ``source_options`` (timeouts,
+    retries, ... as for :func:`camhd_motion.sources.open_source`) apply to that reading.
 
     Raises :class:`UserError` (bad arguments, missing file, no binary),
     :class:`VideoError` (the video cannot be read) or :class:`NativeEngineError`.
@@ -127,7 +130,7 @@ def run_native(
             except ValueError:
                 movie_url = "/" + video.rstrip("/").rsplit("/", 1)[-1]
         with tempfile.TemporaryDirectory(prefix="camhd-native-stage-") as tmp:
-            staged, fetched = stage_remote_video(video, params, tmp)
+            staged, fetched = stage_remote_video(video, params, tmp, source_options)
             log.info("%s: %d frame bytes staged for the native engine", video, fetched)
             run_native(os.fspath(staged), output, params, workers, movie_url, binary)
         return
@@ -168,13 +171,14 @@ def analyze_video_native(
     workers: int = 1,
     movie_url: str | None = None,
     binary: str | os.PathLike | None = None,
+    source_options: dict | None = None,
 ) -> MotionResult:
     """Like :func:`camhd_motion.motion.analyze.analyze_video`, with the native engine."""
     from camhd_motion.formats.optical_flow import read_optical_flow
 
     with tempfile.TemporaryDirectory(prefix="camhd-native-") as tmp:
         out = Path(tmp) / "motion.json"
-        run_native(video, out, params, workers, movie_url, binary)
+        run_native(video, out, params, workers, movie_url, binary, source_options)
         result = read_optical_flow(out)
     result.movie.cache_url = video  # where the bytes came from, not the staged copy
     return result

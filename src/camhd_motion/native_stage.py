@@ -37,10 +37,11 @@ def top_level_headers(source) -> list[tuple[int, bytes]]:
     return out
 
 
-def stage_remote_video(location: str, params: MotionParams, directory: str | os.PathLike
-                       ) -> tuple[Path, int]:
+def stage_remote_video(location: str, params: MotionParams, directory: str | os.PathLike,
+                       source_options: dict | None = None) -> tuple[Path, int]:
     """Write the sparse local copy of ``location`` needed for ``params`` into
-    ``directory``; returns its path and the number of frame bytes fetched.
+    ``directory``; returns its path and the number of frame bytes fetched.  The bytes are
+    read with ``source_options`` (the network options: timeouts, minimum rate, deadline).
 
     Raises :class:`VideoError` (not a movie, truncated) or :class:`SourceError` like the
     Python engine does for the same video."""
@@ -49,7 +50,7 @@ def stage_remote_video(location: str, params: MotionParams, directory: str | os.
 
     name = location.rstrip("/").rsplit("/", 1)[-1] or "video.mov"
     path = Path(directory) / name
-    source = open_source(location)
+    source = open_source(location, **(source_options or {}))
     try:
         try:
             index = read_index(source)

@@ -23,10 +23,15 @@ def _datetime(text: str) -> dt.datetime:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    from camhd_motion.synth.presets import PRESETS
+    from camhd_motion.synth.presets import FAMILIES, PRESETS
 
     p.add_argument("--out", required=True, help="archive root directory")
-    p.add_argument("--preset", default="test", choices=sorted(PRESETS))
+    p.add_argument("--preset", default="test",
+                   help=f"one of {', '.join(sorted(PRESETS))}, optionally with scene families "
+                   "added as PRESET+FAMILY+... (default: test)")
+    p.add_argument("--family", action="append", default=[], choices=list(FAMILIES),
+                   help="add a scene family (repeatable; combinable): "
+                   + "; ".join(f"{k}: {v.doc}" for k, v in FAMILIES.items()).replace("%", "%%"))
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--start", type=_datetime, default=dt.datetime(2016, 1, 1),
                    help="start (UTC) of the (first) video, e.g. 2016-01-01T00:00:00")
@@ -63,6 +68,10 @@ def register(subparsers) -> None:
 
 
 def _check(args) -> None:
+    from camhd_motion.synth.presets import get_preset
+
+    args.preset = "+".join([args.preset, *args.family])
+    get_preset(args.preset)  # a bad name or family: UserError
     if args.duration is not None and args.duration <= 0:
         raise UserError(f"--duration must be positive, got {args.duration}")
     if args.threads < 0:

@@ -30,7 +30,10 @@ from camhd_motion.geometry import Similarity
 from camhd_motion.motion.model import MotionParams, MotionResult, MotionSample
 
 OPTICAL_FLOW_VERSION = "1.1"
-ANALYSIS_VERSION = "1.0"
+# 1.1: params.snowSize (the marine snow removal of the estimator, issue 10); 1.0 files
+# lack it and were made without it (read as snow_size 0).
+# 1.2: params.decoder (partial or ffmpeg, issue 13); older files were decoded by FFmpeg.
+ANALYSIS_VERSION = "1.2"
 PERFORMANCE_VERSION = "1.0"
 SUFFIX = "_optical_flow.json"
 FLOW_SCALE = 1.0  # translations are stored in full-resolution px, whatever imgScale was
@@ -122,10 +125,13 @@ def motion_from_json(doc: dict, path: str | os.PathLike = "<json>") -> MotionRes
     try:
         if analysis is not None:
             params = params_from_json(MotionParams, analysis.get("params"))
-            if "decoder" not in (analysis.get("params") or {}):
-                params.decoder = "ffmpeg"  # written before the partial decoder existed
         else:
             params = _infer_params(samples, img_scales, offsets)
+        given = (analysis or {}).get("params") or {}
+        if "snowSize" not in given:
+            params.snow_size = 0  # made before analysis 1.1: no snow removal
+        if "decoder" not in given:
+            params.decoder = "ffmpeg"  # made before analysis 1.2: FFmpeg decoded it
     except (TypeError, ValueError) as err:
         raise FormatError(path, f"bad analysis.params: {err}") from None
     if "Width" not in (doc.get("movie") or {}):

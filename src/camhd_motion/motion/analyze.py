@@ -178,6 +178,9 @@ def _analyze_chunk_with(
     return samples, stats
 
 
+SAME_FRAME = "no pair: from and to are the same frame"
+
+
 def _sample(estimator, pair: SamplePair, a, b) -> MotionSample:
     sample = MotionSample(pair.frame, pair.from_frame, pair.to_frame)
     if isinstance(a, str) or isinstance(b, str):
@@ -186,6 +189,9 @@ def _sample(estimator, pair: SamplePair, a, b) -> MotionSample:
         sample.reason = f"frame {which} {bad}"
         return sample
     sample.mean_grey = (a.mean_grey, b.mean_grey)
+    if pair.from_frame == pair.to_frame:  # a 1-frame video: nothing to compare
+        sample.reason = SAME_FRAME
+        return sample
     motion = estimator.estimate(a, b)
     sample.similarity = motion.similarity
     sample.valid = motion.valid

@@ -46,12 +46,18 @@ class MotionParams:
                              maximum=1)
     dark_threshold: float = param(5.0, "mean grey (0-255) below which a frame is dark "
                                   "(its samples invalid)", minimum=0, maximum=255)
-    max_corners: int = param(200, "corners tracked per pair at most", minimum=1)
+    # 120 rather than 200 (issue 10): as accurate on every scene family measured, and LK,
+    # the largest cost after decoding, is proportional to it (docs/ENGINE.md).
+    max_corners: int = param(120, "corners tracked per pair at most", minimum=1)
     min_inliers: int = param(12, "fewer RANSAC inliers -> invalid sample", minimum=3)
     # 0.5 rather than 1: slow marine snow within 1 px biased holds by ~0.2 full-res px on
     # the synthetic videos (measured, docs/ENGINE.md).
     ransac_threshold: float = param(0.5, "RANSAC inlier threshold, working-resolution px",
                                     exclusive_minimum=0)
+    # Marine snow drifting on its own took the corners and locked the fit on itself in the
+    # hard scenes of issue 10 (measured, docs/ENGINE.md).
+    snow_size: int = param(7, "marine snow removal: bright specks narrower than this "
+                           "(working px) are removed before tracking (0 = off)", minimum=0)
     # How frames become working images: "partial" reads the 1/4 (or 1/8) picture straight
     # out of the ProRes bitstream, FFmpeg's full decode where it cannot (docs/PRORES.md);
     # "ffmpeg" decodes every frame in full.  Recorded in the output (analysis.params).

@@ -58,7 +58,7 @@ def motion(video: str, output: str | os.PathLike, params: MotionParams, *, worke
             from camhd_motion.native import analyze_video_native
 
             result = analyze_video_native(video, params, workers=workers, movie_url=movie_url,
-                                          binary=native_bin)
+                                          binary=native_bin, source_options=net)
         elif engine == "python":
             from camhd_motion.motion.analyze import analyze_video
 

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +33,6 @@ from camhd_motion.synth.truth import DARK_THRESHOLD, Truth, truth_path
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EFFECTS = Effects()
-
-
 @dataclass
 class Video:
     """Everything needed to render a video's frames, without writing anything."""
@@ -53,18 +50,52 @@ class Video:
 
 
 def build_video(preset: str | Preset = "test", seed: int = 1, duration: float | None = None,
-                *, scene_seed: int | None = None, effects: Effects = DEFAULT_EFFECTS,
+                *, scene_seed: int | None = None, effects: Effects | None = None,
                 width: int | None = None, height: int | None = None) -> Video:
+    """The routine, scene and renderer of one video.  ``effects``: the preset's (its
+    families') unless given (e.g. ``NO_EFFECTS`` for clean renders)."""
     if not isinstance(preset, Preset):
         preset = get_preset(preset, width=width, height=height)
     scene_seed = seed if scene_seed is None else scene_seed
+    effects = preset.effects if effects is None else effects
     routine = make_routine(preset, seed, duration)
     if routine.light.max() > 0:
-        scene = make_scene(*routine.world_size, scene_seed)
+        scene = make_scene(*routine.world_size, scene_seed, water=preset.water,
+                           contrast=preset.contrast)
     else:  # lights never on: the scene is never seen
         scene = Scene(np.zeros((2, 2, 3), np.uint8), scene_seed)
     renderer = Renderer(scene, preset.width, preset.height, seed, effects)
+    if preset.lit_grey is not None and routine.light.max() > 0:
+        renderer.exposure = _exposure(renderer, routine, preset.lit_grey, seed)
     return Video(preset, int(seed), int(scene_seed), routine, renderer)
+
+
+def _exposure(renderer: Renderer, routine: Routine, lit_grey: tuple[float, float],
+              seed: int) -> float:
+    """The scene brightness that puts the fully lit frames' mean grey at a level drawn in
+    ``lit_grey`` (measured on a few frames of the video, without snow and noise)."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xE4B0]))
+    want = rng.uniform(*lit_grey)
+    lit = np.flatnonzero(routine.light >= 1.0)
+    probe = Renderer(renderer.scene, renderer.width, renderer.height, renderer.seed,
+                     replace(renderer.effects, particles=0, noise_sigma=0.0, flicker=0.0,
+                             flicker_uniform=0.0, lamp_flicker=0.0))
+    frames = lit[np.linspace(0, len(lit) - 1, 9).astype(int)] + 1
+    mean = float(np.mean([grey_mean(probe.render(int(f), routine.pose(int(f)), 1.0))
+                          for f in frames]))
+    return want / max(mean, 1e-6)
+
+
+def _extra(video: Video) -> dict:
+    """What the truth file records of the scene families (nothing for plain presets)."""
+    p, r = video.preset, video.renderer
+    if not p.families:
+        return {}
+    extra: dict = {"families": list(p.families), "exposure": round(r.exposure, 6)}
+    if r.snow_drift is not None:
+        extra["snowDrift"] = {"pxPerPair": round(r.snow_drift[0], 4),
+                              "angle": round(r.snow_drift[1], 6)}
+    return extra
 
 
 def outputs(mov: Path) -> tuple[Path, Path, Path]:
@@ -81,7 +112,7 @@ def generate_video(out_root: str | os.PathLike, start_datetime: dt.datetime,
                    duration: float | None = None, *, scene_seed: int | None = None,
                    z_suffix: bool = False, part: int | None = None,
                    width: int | None = None, height: int | None = None,
-                   effects: Effects = DEFAULT_EFFECTS, co64: bool = False, threads: int = 0,
+                   effects: Effects | None = None, co64: bool = False, threads: int = 0,
                    force: bool = False) -> Path:
     """Render one video into ``out_root/RS03ASHS/PN03B/06-CAMHDA301/YYYY/MM/DD/``.
 
@@ -138,7 +169,7 @@ def generate_video(out_root: str | os.PathLike, start_datetime: dt.datetime,
             start_time=name.start.isoformat() + "Z",
             x=routine.x, y=routine.y, z=routine.z, roll=routine.roll, light=routine.light,
             mean_grey=mean_grey, dark=mean_grey < DARK_THRESHOLD, segments=routine.segments,
-            world_size=routine.world_size,
+            world_size=routine.world_size, extra=_extra(video),
         )
         _, md5_path, truth_file = outputs(mov)
         truth.save(truth_file)

@@ -17,6 +17,7 @@ import numpy as np
 
 from camhd_motion.synth.camera import texture_map
 from camhd_motion.synth.scene import Scene
+from camhd_motion.synth.steps import STRIDE
 
 _NOISE_FIELDS = 4
 _NOISE_PAD = 64
@@ -31,6 +32,14 @@ class Effects:
     flicker: float = 0.025  # relative std of the per-frame brightness
     noise_sigma: float = 2.0  # sensor noise, 8-bit levels
     particles: int = 80  # marine snow
+    # Strong flicker (scene family "flicker"): the whole frame's brightness times
+    # 1 + U(-a, a) every frame, and each of the two lamps times its own 1 + U(-b, b).
+    flicker_uniform: float = 0.0
+    lamp_flicker: float = 0.0
+    # Coherent snow (family "snow"): every particle drifts at this speed range (px per
+    # 10-frame pair, +-25% per particle) in one direction per video, +-10 degrees.
+    snow_drift_px: tuple[float, float] | None = None
+    snow_size: float = 1.0  # particle radii times this
 
 
 NO_EFFECTS = Effects(lighting=False, flicker=0.0, noise_sigma=0.0, particles=0)
@@ -42,35 +51,81 @@ def grey_mean(bgr: np.ndarray) -> float:
     return 0.114 * b + 0.587 * g + 0.299 * r
 
 
-def _gain_map(width: int, height: int) -> np.ndarray:
-    """Lamp falloff x vignette, fixed to the camera; BGR uint8 with 255 = gain 1."""
+_TINT = np.array([0.90, 0.97, 1.0], np.float32)  # warm lamps (BGR)
+
+
+def _lamp_fields(width: int, height: int):
     x = (np.arange(width, dtype=np.float32) + 0.5 - width / 2) / (width / 2)
     y = (np.arange(height, dtype=np.float32) + 0.5 - height / 2) / (width / 2)
     xx, yy = np.meshgrid(x, y)
     # Two lamps left and right, aimed slightly below the optical axis.
-    lamp = sum(np.exp(-((xx - sx) ** 2 / 0.9 + (yy - 0.12) ** 2 / 0.35)) for sx in (-0.45, 0.45))
-    lamp = 0.3 + 0.7 * lamp / lamp.max()
+    left, right = (np.exp(-((xx - sx) ** 2 / 0.9 + (yy - 0.12) ** 2 / 0.35))
+                   for sx in (-0.45, 0.45))
     vignette = np.cos(np.arctan(np.hypot(xx, yy) / 1.6)) ** 4
+    return left, right, vignette
+
+
+def _gain_map(width: int, height: int) -> np.ndarray:
+    """Lamp falloff x vignette, fixed to the camera; BGR uint8 with 255 = gain 1."""
+    left, right, vignette = _lamp_fields(width, height)
+    lamp = left + right
+    lamp = 0.3 + 0.7 * lamp / lamp.max()
     gain = lamp * vignette
     gain /= gain.max()
-    tint = np.array([0.90, 0.97, 1.0], np.float32)  # warm lamps (BGR)
-    return np.clip(gain[..., None] * tint * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.clip(gain[..., None] * _TINT * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+class _FlickeringLamps:
+    """The gain map of :func:`_gain_map` with the left and right lamps at their own
+    levels (1, 1: exactly the steady map up to float rounding)."""
+
+    def __init__(self, width: int, height: int):
+        left, right, vignette = _lamp_fields(width, height)
+        peak = (left + right).max()
+        norm = ((0.3 + 0.7 * (left + right) / peak) * vignette).max()
+        self.base = (0.3 * vignette / norm).astype(np.float32)
+        self.left = (0.7 * left / peak * vignette / norm).astype(np.float32)
+        self.right = (0.7 * right / peak * vignette / norm).astype(np.float32)
+
+    def gain(self, left_level: float, right_level: float) -> np.ndarray:
+        g = self.base + np.float32(left_level) * self.left + np.float32(right_level) * self.right
+        return np.clip(g[..., None] * (_TINT * 255.0) + 0.5, 0, 255).astype(np.uint8)
 
 
 class Renderer:
     """Renders BGR uint8 frames of ``width x height`` from a :class:`Scene`."""
 
     def __init__(self, scene: Scene, width: int, height: int, seed: int,
-                 effects: Effects | None = None):
+                 effects: Effects | None = None, exposure: float = 1.0):
         effects = Effects() if effects is None else effects
         self.scene = scene
         self.width, self.height = int(width), int(height)
         self.seed = int(seed)
         self.effects = effects
+        # The scene's brightness under the lamps (dark scenes: < 1); marine snow is lit
+        # close to the lamps and keeps its brightness.
+        self.exposure = float(exposure)
         self._gain = _gain_map(self.width, self.height) if effects.lighting else None
+        self._lamps = (_FlickeringLamps(self.width, self.height)
+                       if effects.lighting and effects.lamp_flicker > 0 else None)
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0xB0B]))
         self._noise = self._make_noise(rng) if effects.noise_sigma > 0 else None
         self._snow = self._make_snow(rng, effects.particles)
+        self.snow_drift: tuple[float, float] | None = None
+        if effects.snow_drift_px is not None and effects.particles:
+            self._drift_snow(effects.snow_drift_px)
+
+    def _drift_snow(self, speed_px: tuple[float, float]) -> None:
+        """One drift direction for the whole video (unrelated to the camera), a speed per
+        particle around one drawn for the video."""
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0x5A0]))
+        n = len(self._snow["x0"])
+        angle = rng.uniform(0, 2 * math.pi) + rng.normal(0.0, math.radians(10.0), n)
+        per_pair = rng.uniform(*speed_px) * rng.uniform(0.75, 1.25, n)
+        per_pair = np.clip(per_pair, *speed_px)
+        self._snow["vx"] = per_pair / STRIDE * np.cos(angle)
+        self._snow["vy"] = per_pair / STRIDE * np.sin(angle)
+        self.snow_drift = (float(per_pair.mean()), float(np.mean(angle)))  # px/pair, rad
 
     def _make_noise(self, rng: np.random.Generator) -> list[np.ndarray]:
         # A few big fields, cropped at a random offset per frame: no per-frame RNG cost.
@@ -94,7 +149,7 @@ class Renderer:
             "amp": rng.uniform(0.0, 6.0, n) * k,
             "omega": rng.uniform(0.02, 0.12, n),
             "phase": rng.uniform(0, 2 * math.pi, n),
-            "radius": np.maximum(0.7, rng.gamma(2.0, 1.0, n) * 1.6 * k),
+            "radius": np.maximum(0.7, rng.gamma(2.0, 1.0, n) * 1.6 * k * self.effects.snow_size),
             "bright": rng.uniform(110, 235, n),
         }
 
@@ -106,6 +161,14 @@ class Renderer:
         eff = self.effects
         rng = self._frame_rng(frame)
         flicker = 1.0 + eff.flicker * float(np.clip(rng.standard_normal(), -2.5, 2.5))
+        gain = self._gain
+        if eff.flicker_uniform > 0 or self._lamps is not None:
+            strong = np.random.default_rng(np.random.SeedSequence([self.seed, 0xF11C, int(frame)]))
+            f_all, f_left, f_right = strong.uniform(-1.0, 1.0, 3)
+            flicker *= 1.0 + eff.flicker_uniform * float(f_all)
+            if self._lamps is not None:
+                gain = self._lamps.gain(1.0 + eff.lamp_flicker * float(f_left),
+                                        1.0 + eff.lamp_flicker * float(f_right))
         level = max(0.0, light * flicker)
         w, h = self.width, self.height
         if level > 0:
@@ -113,12 +176,13 @@ class Renderer:
                 self.scene.texture, texture_map(pose, w, h), (w, h),
                 flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101,
             )
-            if self._gain is not None:
-                img = cv2.multiply(img, self._gain, scale=level / 255.0)
-            elif level != 1.0:
-                img = cv2.convertScaleAbs(img, alpha=level)
+            scene_level = level * self.exposure
+            if gain is not None:
+                img = cv2.multiply(img, gain, scale=scene_level / 255.0)
+            elif scene_level != 1.0:
+                img = cv2.convertScaleAbs(img, alpha=scene_level)
             if len(self._snow["x0"]):
-                self._draw_snow(img, frame, level)
+                self._draw_snow(img, frame, level, gain)
         else:
             img = np.zeros((h, w, 3), np.uint8)
         if self._noise is not None:
@@ -128,7 +192,7 @@ class Renderer:
             img = cv2.subtract(img, (_NOISE_BIAS, _NOISE_BIAS, _NOISE_BIAS, 0))
         return img
 
-    def _draw_snow(self, img: np.ndarray, frame: int, level: float) -> None:
+    def _draw_snow(self, img: np.ndarray, frame: int, level: float, gain) -> None:
         s, w, h = self._snow, self.width, self.height
         margin = 8.0
         x = s["x0"] + s["vx"] * frame + s["amp"] * np.sin(s["omega"] * frame + s["phase"])
@@ -137,7 +201,7 @@ class Renderer:
         y = np.mod(y + margin, h + 2 * margin) - margin
         xi = np.clip(x.astype(int), 0, w - 1)
         yi = np.clip(y.astype(int), 0, h - 1)
-        local = self._gain[yi, xi, 1] / 255.0 if self._gain is not None else np.ones(len(x))
+        local = gain[yi, xi, 1] / 255.0 if gain is not None else np.ones(len(x))
         bright = np.minimum(255.0, s["bright"] * level * (0.4 + 0.6 * local))
         for i in range(len(x)):
             v = float(bright[i])

@@ -14,11 +14,28 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from camhd_motion.geometry import Similarity
+from camhd_motion.motion.model import MotionSample, RegionParams
+from camhd_motion.regions import find_regions, is_stable
 from camhd_motion.synth.camera import view_half_extent
 from camhd_motion.synth.presets import Preset
 from camhd_motion.synth.scene import WATER_MAX
-from camhd_motion.synth.steps import FPS, STRIDE, Segment, Step, integrate
-from camhd_motion.synth.thresholds import MAX_STRETCH, fix_margins, labelled_clearly
+from camhd_motion.synth.steps import (
+    FPS,
+    STRIDE,
+    Segment,
+    Step,
+    integrate,
+    pair_truth,
+    sample_pairs,
+)
+from camhd_motion.synth.thresholds import (
+    MAX_STRETCH,
+    STATIC_T,
+    ZOOM_S,
+    fix_margins,
+    labelled_clearly,
+)
 
 MAX_ROLL = math.radians(1.0)
 LIGHT_MIN = 0.3  # lamps start from this level: the first lit frame is far from "dark"
@@ -50,6 +67,13 @@ class Routine:
     def pose(self, frame: int) -> tuple[float, float, float, float]:
         i = frame - 1
         return (float(self.x[i]), float(self.y[i]), float(self.z[i]), float(self.roll[i]))
+
+
+def _velocity(kind: str, per_pair: float) -> tuple[float, float]:
+    """Content velocity (px per frame) of a pan of ``per_pair`` px per pair towards ``kind``."""
+    ux, uy = _DIRS[kind]
+    speed = per_pair / STRIDE
+    return (speed * ux / math.hypot(ux, uy), speed * uy / math.hypot(ux, uy))
 
 
 class _Planner:
@@ -113,29 +137,33 @@ class _Planner:
     def _draw_move(self, kind: str):
         """(step maker taking the cruise length, initial cruise, largest cruise), or None
         when no move of ``kind`` fits."""
-        rng = self.rng
+        rng, p = self.rng, self.p
         if kind in ("zoom_in", "zoom_out"):
             # The faster half of CamHD's 1.06-1.08 / 0.91-0.94 per pair: slower zooms would
             # need very long moves before the original's gap label (mean scale beyond
             # 1.05 / 0.95) is certain.
-            per_pair = rng.uniform(1.07, 1.08) if kind == "zoom_in" else rng.uniform(0.91, 0.93)
+            per_pair = rng.uniform(*(p.zoom_in_rate if kind == "zoom_in" else p.zoom_out_rate))
             zeta = math.log(per_pair) / STRIDE
             ramp = int(rng.integers(4, 7))
             # From the current zoom level to the next one up or down.
-            levels = np.array(self.p.zoom_levels)
+            levels = np.array(p.zoom_levels)
             level = int(np.argmin(np.abs(np.log(levels / self.pose[2]))))
             level += 1 if kind == "zoom_in" else -1
             if not 0 <= level < len(levels):
                 return None
             goal = levels[level] * rng.uniform(1 - ZOOM_JITTER, 1 + ZOOM_JITTER)
             cruise = int(round(math.log(goal / self.pose[2]) / zeta)) - ramp
-            return (lambda c: Step("move", kind, c, ramp, zoom=zeta)), cruise, cruise
+            label, vel = kind, (0.0, 0.0)
+            if p.pan_zoom_prob and rng.random() < p.pan_zoom_prob:
+                # A pan during the zoom: the original labels the gap by the translation.
+                label = str(rng.choice(list(_DIRS)))
+                vel = _velocity(label, rng.uniform(*p.pan_zoom_px))
+            return ((lambda c: Step("move", label, c, ramp, vel=vel, zoom=zeta)), cruise,
+                    cruise)
         ramp = int(rng.integers(6, 11))
-        fast = (35.0, 50.0) if len(kind) == 2 else (25.0, 50.0)  # diagonals: both axes > 10
-        speed = rng.uniform(*fast) / STRIDE
-        ux, uy = _DIRS[kind]
-        vel = (speed * ux / math.hypot(ux, uy), speed * uy / math.hypot(ux, uy))
-        cruise = int(rng.integers(self.p.pan_cruise_frames[0], self.p.pan_cruise_frames[1] + 1))
+        fast = p.diagonal_px if len(kind) == 2 else p.pan_px  # diagonals: both axes > 10
+        vel = _velocity(kind, rng.uniform(*fast))
+        cruise = int(rng.integers(p.pan_cruise_frames[0], p.pan_cruise_frames[1] + 1))
         d_roll = rng.uniform(-0.2, 0.2) * math.pi / 180
         d_roll = float(np.clip(self.pose[3] + d_roll, -MAX_ROLL * 0.8, MAX_ROLL * 0.8)
                        - self.pose[3])
@@ -143,13 +171,17 @@ class _Planner:
         return make, cruise, 10**9
 
     def drift(self) -> Step | None:
-        rng = self.rng
-        speed = rng.uniform(1.0, 3.0) / STRIDE  # well below 10 px per pair
+        rng, p = self.rng, self.p
+        speed = rng.uniform(*p.drift_px) / STRIDE  # below 10 px per pair
         angle = rng.uniform(0, 2 * math.pi)
         ramp = int(rng.integers(10, 16))
-        cruise = max(1, self.frames(rng.uniform(*self.p.drift_s)) - 2 * ramp)
+        cruise = max(1, self.frames(rng.uniform(*p.drift_s)) - 2 * ramp)
         step = Step("drift", "static", cruise, ramp,
                     vel=(speed * math.cos(angle), speed * math.sin(angle)))
+        if p.drift_zoom_prob and rng.random() < p.drift_zoom_prob:
+            # A slow zoom instead: |scale - 1| per pair below the 0.01 of the static rule.
+            rate = rng.uniform(*p.drift_zoom) * rng.choice([-1.0, 1.0])
+            step = replace(step, vel=(0.0, 0.0), zoom=math.log1p(rate) / STRIDE)
         x, y, z, r = integrate(self.pose, [step])
         return step if self.in_bounds((x[-1], y[-1], z[-1], r[-1])) else None
 
@@ -212,6 +244,7 @@ def make_routine(preset: Preset, seed: int, duration: float | None = None) -> Ro
         return None if target is None else target - sum(s.frames for s in plan.steps) - dark_end
 
     station = 0
+    short_holds: list[int] = []  # indices of the short stops in plan.steps
     while True:
         must_go_on = preset.all_kinds and deck
         left = room()
@@ -220,6 +253,11 @@ def make_routine(preset: Preset, seed: int, duration: float | None = None) -> Ro
         if not deck:  # later decks: more zooms, so that every zoom level gets visited
             deck = list(plan.rng.permutation([*MOVE_KINDS, "zoom_in", "zoom_out"]))
         plan.add(plan.next_move(deck))
+        if preset.short_hold_prob and plan.rng.random() < preset.short_hold_prob:
+            # A short stop (2-3 static samples, fitted below), then straight on.
+            short_holds.append(len(plan.steps))
+            plan.add(Step("hold", "static", 15))
+            continue
         hold = plan.hold()
         if target is not None:  # leave room for the final hold
             hold = replace(hold, cruise=max(hold_min, min(hold.cruise, room() - hold_min)))
@@ -231,7 +269,11 @@ def make_routine(preset: Preset, seed: int, duration: float | None = None) -> Ro
                 plan.add(step)
     if plan.steps[-1].kind != "hold":
         plan.add(plan.hold())
-    steps = fix_margins(plan.start, plan.steps)
+    short_holds = [i for i in short_holds if i < len(plan.steps) - 1]  # the last one is not
+    if short_holds:
+        steps = _fit_short_holds(plan, short_holds, plan.frames(preset.hold_s[0]))
+    else:
+        steps = fix_margins(plan.start, plan.steps)
     if target is not None:
         # The last hold (at most a normal hold; it keeps room for the lamp ramps and a
         # second of full light) and the final darkness fill the remaining time.  Changing
@@ -243,6 +285,70 @@ def make_routine(preset: Preset, seed: int, duration: float | None = None) -> Ro
         dark_end = max(dark_end, target - sum(s.frames for s in steps))
     steps.append(Step("dark", "dark", dark_end))
     return _finish(plan, steps, preset)
+
+
+def _truth_samples(start, steps: list[Step]) -> list[MotionSample]:
+    x, y, z, roll = integrate(start, steps)
+    f, a, b = sample_pairs(len(x))
+    scale, theta, tx, ty = pair_truth(x, y, z, roll, a, b)
+    return [MotionSample(int(f[i]), int(a[i]), int(b[i]),
+                         Similarity(float(scale[i]), float(theta[i]), float(tx[i]),
+                                    float(ty[i])), valid=True) for i in range(len(f))]
+
+
+def _stable_run(samples: list[MotionSample], first: int, last: int) -> int:
+    """Length of the run of static samples through the middle of frames first..last."""
+    params = RegionParams()
+    stable = [is_stable(s, params) for s in samples]
+    i = ((first + last) // 2 - 1) // STRIDE
+    if not stable[i]:
+        return 0
+    lo, hi = i, i
+    while lo > 0 and stable[lo - 1]:
+        lo -= 1
+    while hi + 1 < len(stable) and stable[hi + 1]:
+        hi += 1
+    return hi - lo + 1
+
+
+def _labels_clear(samples: list[MotionSample], first: int, last: int,
+                  margin: float = 0.1) -> bool:
+    """The motion regions of the original's find_regions over frames first..last (with
+    the squash: a short stop between two moves is merged with them) have their means
+    clear of the label thresholds."""
+    lo_t, hi_t = STATIC_T * (1 - margin), STATIC_T * (1 + margin)
+    for r in find_regions(samples, STRIDE):
+        if r.type == "static" or r.end_frame < first or r.start_frame > last:
+            continue
+        st = r.stats
+        if r.type in ("short", "unknown") or any(lo_t < abs(v) < hi_t
+                                                  for v in (st.tx_mean, st.ty_mean)):
+            return False
+        if ZOOM_S * (1 - margin) < abs(st.scale_mean - 1) < ZOOM_S * (1 + margin):
+            return False
+    return True
+
+
+def _fit_short_holds(plan: _Planner, short: list[int], normal: int) -> list[Step]:
+    """Lengths of the short stops giving 2 or 3 static samples each (drawn), with the
+    labels of the merged moves around them clear; a stop that cannot have both becomes a
+    normal hold.  Returns the steps after :func:`fix_margins`."""
+    base = list(plan.steps)
+    for i in short:
+        want = int(plan.rng.integers(2, 4))
+        for cruise in [*range(2, 40), normal]:
+            base[i] = replace(base[i], cruise=cruise)
+            steps = fix_margins(plan.start, base)
+            first = sum(s.frames for s in steps[:i]) + 1
+            samples = _truth_samples(plan.start, steps)
+            last = first + steps[i].frames - 1
+            run = _stable_run(samples, first, last)
+            if cruise == normal or (run == want and _labels_clear(samples, first, last)):
+                break
+            if run > want:
+                base[i] = replace(base[i], cruise=normal)
+                break
+    return fix_margins(plan.start, base)
 
 
 def _finish(plan: _Planner, steps: list[Step], preset: Preset) -> Routine:

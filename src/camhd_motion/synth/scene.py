@@ -14,6 +14,7 @@ import numpy as np
 
 # The water above the horizon covers at most this fraction of the scene height.
 WATER_MAX = 0.15 + 0.03 * 1.5
+SOFT_SIGMA = 3.0  # texels: the blur of the seafloor patches of dark-water scenes
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,45 @@ def _chimney(rng, h, w, colour: np.ndarray, shade: np.ndarray, grain: np.ndarray
     return full
 
 
-def make_scene(width: int, height: int, seed: int) -> Scene:
-    """The scene texture, ``width x height`` texels, deterministic from ``seed``."""
+def _dark_water(rng, colour: np.ndarray, water: float, contrast: float) -> None:
+    """Turn ``colour`` (in place) into patches of low-contrast seafloor in dark water.
+
+    ``water`` of the texels become dark water (almost flat, a faint haze), chosen from a
+    field of soft blobs about 60-120 texels across on a jittered grid, so that every view
+    at the routine's zoom levels shows a few patches; the seafloor left keeps its texture
+    at ``contrast`` times its deviation from its blurred self."""
+    h, w = colour.shape[:2]
+    spacing = 190
+    blobs = np.zeros((h, w), np.float32)
+    for gy in range(-1, h // spacing + 2):
+        for gx in range(-1, w // spacing + 2):
+            cx = (gx + 0.5 + rng.uniform(-0.35, 0.35)) * spacing
+            cy = (gy + 0.5 + rng.uniform(-0.35, 0.35)) * spacing
+            axes = (int(rng.uniform(35, 75)), int(rng.uniform(30, 60)))
+            cv2.ellipse(blobs, (int(cx), int(cy)), axes, float(rng.uniform(0, 180)), 0, 360,
+                        float(rng.uniform(0.7, 1.0)), -1)
+    blobs = cv2.GaussianBlur(blobs, (0, 0), 16.0) + 0.15 * _smooth_noise(rng, h, w, 40)
+    cut = float(np.quantile(blobs[::4, ::4], water))
+    floor = _smoothstep(cut - 0.12, cut + 0.12, blobs)[..., None]
+    cv2.GaussianBlur(colour, (0, 0), SOFT_SIGMA, dst=colour)  # soft features only
+    if contrast != 1.0:
+        local = cv2.GaussianBlur(colour, (0, 0), 12.0)
+        colour -= local
+        colour *= np.float32(contrast)
+        colour += local
+    haze = (1.0 + 0.08 * _smooth_noise(rng, h, w, 300))[..., None]
+    water_rgb = np.array([0.09, 0.07, 0.035], np.float32) * haze
+    colour *= floor
+    colour += (1.0 - floor) * water_rgb
+
+
+def make_scene(width: int, height: int, seed: int, water: float = 0.0,
+               contrast: float = 1.0) -> Scene:
+    """The scene texture, ``width x height`` texels, deterministic from ``seed``.
+
+    ``water`` > 0: that fraction of the scene is dark water around low-contrast seafloor
+    patches (``contrast``), the "dark" scene family; 0: the plain seafloor."""
+    water_fraction = float(water)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5CE7E]))
     h, w = int(height), int(width)
 
@@ -149,5 +187,8 @@ def make_scene(width: int, height: int, seed: int) -> Scene:
     del planes
     # The chimney rises in front of the water.
     _chimney(rng, h, w, colour, shade, grain)
+    if water_fraction > 0:
+        _dark_water(np.random.default_rng(np.random.SeedSequence([int(seed), 0xDA7])),
+                    colour, water_fraction, contrast)
     texture = cv2.convertScaleAbs(colour, alpha=255.0)  # saturating, rounded
     return Scene(texture=texture, seed=int(seed))

@@ -6,10 +6,7 @@
 from snakemake.utils import min_version
 
 from camhd_motion.pipeline.config import workflow_configfile
-from camhd_motion.pipeline.workflow import (
-    aggregate_after_errors,
-    keep_going_in_group_jobs,
-)
+from camhd_motion.pipeline.workflow import keep_going_in_group_jobs
 
 min_version("9.0")
 
@@ -54,6 +51,8 @@ onerror:
     note = bad_video_note(PLAN)
     if note:
         logger.warning(note)
+    from camhd_motion.pipeline.aggregate import aggregate_after_errors
+
     done = aggregate_after_errors(PLAN, config)
     if done:
         logger.warning(done)

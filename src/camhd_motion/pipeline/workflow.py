@@ -303,46 +303,6 @@ def use_workflow_tools(workflow_dir: str | os.PathLike, native_bin: str | None =
     os.environ["CAMHD_MOTION_WORKFLOW_DIR"] = os.path.abspath(workflow_dir)
 
 
-def aggregate_after_errors(plan: Plan, config: Mapping) -> str | None:
-    """After a run with failed jobs (snakemake's ``onerror``): write the aggregate
-    (``regions.csv``, ``summary.tsv``, ``report.md``, ``tables/regions.parquet``, the
-    archive figures) over what the run has, so one bad video never costs the run its
-    tables: finished videos as ``ok``/``dark``, recorded bad ones as ``failed``, the rest
-    (transient failures, jobs not run) as ``missing``.  The next run remakes it as soon as
-    one of those is done (the rule's inputs are then newer).  Not for a shard (no
-    aggregate) or outputs in a default storage (the main process cannot write there);
-    returns what it did, for the log."""
-    if plan.shard or not plan.local_outputs:
-        return None
-    try:  # in snakemake's onerror: say what went wrong, never raise
-        rows = _aggregate_now(plan, config)
-    except Exception as err:
-        return f"could not write the archive tables after the errors: {err}"
-    missing = sum(r.status == "missing" for r in rows)
-    return (f"wrote {plan.results}/summary.tsv and the other archive tables over this run's "
-            f"{len(rows)} videos ({missing} missing: a later run completes them)")
-
-
-def _aggregate_now(plan: Plan, config: Mapping):
-    from camhd_motion.pipeline.aggregate import aggregate
-
-    videos = select(read_manifest(config["manifest"]).videos,
-                    parse_day(config["start"], "start"), parse_day(config["end"], "end"),
-                    config["pattern"])
-    results = plan.results
-    for sub in ("tables", "figures"):
-        os.makedirs(os.path.join(results, sub), exist_ok=True)
-    return aggregate(
-        plan, videos, failed_records(results),
-        regions_csv=os.path.join(results, "regions.csv"),
-        summary=os.path.join(results, "summary.tsv"),
-        report=os.path.join(results, "report.md"),
-        regions_parquet=os.path.join(results, "tables", "regions.parquet"),
-        timeline=os.path.join(results, "figures", "timeline.png"),
-        static_stats=os.path.join(results, "figures", "static_sections.png"),
-    )
-
-
 def keep_going_in_group_jobs(workflow) -> None:
     """Make a cluster/cloud group job's own snakemake keep going after a failed job.
 

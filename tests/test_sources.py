@@ -259,8 +259,8 @@ def test_gcs_source(tmp_path, gcs_emulator):
      "config error: motion.stride: -1 is less than the minimum of 1"),
     ({"motion": {"strid": 5}},
      "config error: motion.strid: unknown key (known in motion: dark_threshold, engine, "
-     "img_scale, max_corners, min_inliers, native_bin, pair_offset, ransac_threshold, stride, "
-     "workers)"),
+     "img_scale, max_corners, min_inliers, native_bin, pair_offset, ransac_threshold, "
+     "snow_size, stride, workers)"),
     ({"start": "2016-13-01"}, "config error: start: '2016-13-01' is not a valid date"),
     ({"end": "January"}, "config error: end: 'January' is not a date (YYYY-MM-DD)"),
     ({"read_mode": "copy"},

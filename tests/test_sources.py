@@ -258,7 +258,7 @@ def test_gcs_source(tmp_path, gcs_emulator):
     ({"motion": {"stride": -1}},
      "config error: motion.stride: -1 is less than the minimum of 1"),
     ({"motion": {"strid": 5}},
-     "config error: motion.strid: unknown key (known in motion: dark_threshold, engine, "
+     "config error: motion.strid: unknown key (known in motion: dark_threshold, decoder, engine, "
      "img_scale, max_corners, min_inliers, native_bin, pair_offset, ransac_threshold, "
      "snow_size, stride, workers)"),
     ({"start": "2016-13-01"}, "config error: start: '2016-13-01' is not a valid date"),

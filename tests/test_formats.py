@@ -107,9 +107,11 @@ def test_motion_analysis_1_0_read_as_without_snow_removal(tmp_path):
 
 def test_motion_analysis_1_1_read_as_decoded_by_ffmpeg(tmp_path):
     """analysis 1.2 added params.decoder (issue 13); older files were decoded by FFmpeg."""
-    path = write_optical_flow(motion_result(), tmp_path / "m.json")
+    result = motion_result()
+    result.params.decoder = "partial"
+    path = write_optical_flow(result, tmp_path / "m.json")
     doc = json.loads(path.read_text())
-    assert doc["analysis"]["params"]["decoder"] == MotionParams().decoder == "partial"
+    assert doc["analysis"]["params"]["decoder"] == "partial"
     del doc["analysis"]["params"]["decoder"]
     doc["contents"]["analysis"] = "1.1"
     path.write_text(json.dumps(doc))

@@ -217,15 +217,19 @@ def test_parity_with_python_engine(videos, stride):
     assert nat.params == py.params
 
 
-def test_parity_with_the_ffmpeg_decoder(videos):
-    """The fallback: with every frame decoded by FFmpeg (``decoder: ffmpeg``) the engines
-    agree within the same tolerance, and record the choice."""
-    params = MotionParams(stride=10, decoder="ffmpeg")
-    py = analyze_video(str(videos["main"]), params)
-    nat = analyze_video_native(str(videos["main"]), params, workers=2)
-    assert_parity(py, nat)
-    assert nat.params.decoder == py.params.decoder == "ffmpeg"
-    assert nat.performance["framesPartial"] == py.performance["framesPartial"] == 0
+def test_parity_with_each_decoder(videos):
+    """With every frame decoded by FFmpeg (the default) or by the partial decoder, the
+    engines agree within the same tolerance, and record the choice."""
+    assert MotionParams().decoder == "ffmpeg"
+    for decoder, partial in (("ffmpeg", False), ("partial", True)):
+        params = MotionParams(stride=10, decoder=decoder)
+        py = analyze_video(str(videos["main"]), params)
+        nat = analyze_video_native(str(videos["main"]), params, workers=2)
+        assert_parity(py, nat)
+        assert nat.params.decoder == py.params.decoder == decoder
+        for r in (py, nat):  # every frame, or none, by the partial decoder
+            assert r.performance["framesPartial"] == (
+                r.performance["framesDecoded"] if partial else 0)
 
 
 def test_partial_grey_identical_to_python(videos, native_bin, tmp_path):

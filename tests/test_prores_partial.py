@@ -158,7 +158,7 @@ def test_motion_agrees_with_the_full_decode(synth_archive):
 
 def test_output_records_the_decoder(synth_archive, tmp_path):
     video = synth_archive.lit[0].mov
-    result = analyze_video(str(video), MotionParams(stride=30))
+    result = analyze_video(str(video), MotionParams(stride=30, decoder="partial"))
     path = write_optical_flow(result, tmp_path / "out.json")
     doc = json.loads(path.read_text())
     assert doc["analysis"]["params"]["decoder"] == "partial"
@@ -181,7 +181,7 @@ def samples_of(result):
 def test_without_the_extension_ffmpeg_decodes_and_says_why(synth_archive, monkeypatch,
                                                            caplog):
     video = str(synth_archive.lit[0].mov)
-    params = MotionParams(stride=20)
+    params = MotionParams(stride=20, decoder="partial")
     full = analyze_video(video, MotionParams(stride=20, decoder="ffmpeg"))
     monkeypatch.setattr(partial, "_prores", None)
     monkeypatch.setattr(partial, "_logged", set())
@@ -197,7 +197,7 @@ def test_another_scale_falls_back_to_ffmpeg(synth_archive, caplog, monkeypatch):
     video = str(synth_archive.lit[0].mov)
     monkeypatch.setattr(partial, "_logged", set())
     with caplog.at_level(logging.INFO, logger="camhd_motion.video.partial"):
-        got = analyze_video(video, MotionParams(stride=40, img_scale=0.5))
+        got = analyze_video(video, MotionParams(stride=40, img_scale=0.5, decoder="partial"))
     full = analyze_video(video, MotionParams(stride=40, img_scale=0.5, decoder="ffmpeg"))
     assert samples_of(got) == samples_of(full) and got.performance["framesPartial"] == 0
     assert any("1/2" in r.getMessage() for r in caplog.records)

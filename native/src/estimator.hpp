@@ -20,7 +20,7 @@ struct MotionParams {
     int min_inliers = 12;
     double ransac_threshold = 0.5;
     int snow_size = 7;
-    std::string decoder = "partial";  // partial | ffmpeg (docs/PRORES.md)
+    std::string decoder = "ffmpeg";  // ffmpeg | partial (docs/PRORES.md)
 };
 
 // What the estimator needs of one frame, computed once.

@@ -29,9 +29,9 @@ void set_notes_enabled(bool enabled);
 // One per worker: its own file descriptor and decoders.
 class FrameReader {
 public:
-    // decoder: "partial" (FFmpeg where the partial decoder cannot) or "ffmpeg".
+    // decoder: "ffmpeg" or "partial" (FFmpeg where the partial decoder cannot).
     FrameReader(const MovieIndex& index, int factor,
-                const std::string& decoder = "partial");  // throws VideoError
+                const std::string& decoder = "ffmpeg");  // throws VideoError
     GreyFrame grey(int frame);                           // 1-based frame number
     // Read and decode only (the decode floor of the benchmark); false if it failed.
     bool decode_only(int frame);

@@ -61,7 +61,10 @@ class MotionParams:
     # How frames become working images: "partial" reads the 1/4 (or 1/8) picture straight
     # out of the ProRes bitstream, FFmpeg's full decode where it cannot (docs/PRORES.md);
     # "ffmpeg" decodes every frame in full.  Recorded in the output (analysis.params).
-    decoder: str = param("partial", "frame decoder: partial (1/4 or 1/8 picture straight "
+    # FFmpeg by default: the partial picture (2x2 lowest frequencies per block) lost 6 of
+    # 41 holds in the hardest scenes (dark water + snow + flicker) where the full picture
+    # lost none (BENCHMARKS.md); partial is 3-4x faster and as accurate on lit scenes.
+    decoder: str = param("ffmpeg", "frame decoder: partial (1/4 or 1/8 picture straight "
                          "from the ProRes bitstream, FFmpeg where it cannot) or ffmpeg "
                          "(full decode)", choices=("partial", "ffmpeg"))
 

@@ -6,9 +6,10 @@ Each requested frame comes back exactly once, in order, either as an image or wi
 reason it could not be used (``unreadable``, ``undecodable``, ``damaged``: the decoder
 found corrupt data) -- never silently shifted, dropped or averaged in.
 
-Decoding: ``decoder="partial"`` (the default) reads the working image straight out of the
-ProRes bitstream (:mod:`camhd_motion.video.partial`) and uses FFmpeg's full decode where
-it cannot (the reason logged once); ``decoder="ffmpeg"`` decodes every frame in full.
+Decoding: ``decoder="ffmpeg"`` (the default) decodes every frame in full;
+``decoder="partial"`` reads the working image straight out of the ProRes bitstream
+(:mod:`camhd_motion.video.partial`) and uses FFmpeg's full decode where it cannot (the
+reason logged once).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class GreyFrame:
 
 class FrameReader:
     def __init__(self, source: ByteSource, factor: int, index: MovIndex | None = None,
-                 decoder: str = "partial"):
+                 decoder: str = "ffmpeg"):
         if decoder not in DECODERS:
             raise ValueError(f"decoder {decoder!r} is not one of {DECODERS}")
         self.source = source

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from camhd_motion.formats.regions_json import read_regions_json
@@ -84,6 +85,7 @@ def test_threshold_change_reruns_only_regions_in_the_bucket(tmp_path, gcs_emulat
 
 def test_failed_records_in_a_bucket(gcs_emulator):
     """Write, list (with and without the reason metadata), remove: the records' storage."""
+    from camhd_motion.errors import SourceError
     from camhd_motion.pipeline.jobs import failed_record_path, record_failure, remove_failure
     from camhd_motion.pipeline.workflow import read_failed_records
 
@@ -112,6 +114,12 @@ def test_failed_records_in_a_bucket(gcs_emulator):
     remove_failure(url)
     remove_failure(url)  # none: nothing to do
     assert read_failed_records(failed) == {by_hand: "not a movie"}
+
+    # a record that cannot be written: one line, transient (not recorded: tried again)
+    with pytest.raises(SourceError, match=r"^gs://camhd-storage-test-none/r/x\.txt: cannot "
+                       r"write the bad video's record: [^\n]*$") as caught:
+        record_failure(f"gs://{BUCKET}-none/r/x.txt", ValueError("bad"))
+    assert caught.value.exit_code == 4
 
 
 def test_bad_video_is_recorded_in_the_bucket(tmp_path, gcs_emulator, synth_archive):

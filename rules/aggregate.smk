@@ -51,7 +51,8 @@ rule aggregate:
         selection=selection_args(),
     shell:
         "camhd-motion aggregate --manifest {input.manifest:q} --results {params.results:q} "
-        "--failed-dir {params.failed_dir:q} {params.selection} --regions-csv {output.regions:q} --summary {output.summary:q} "
+        "--failed-dir {params.failed_dir:q} {params.selection} "
+        "--regions-csv {output.regions:q} --summary {output.summary:q} "
         "--report {output.report:q} --regions-parquet {output.regions_parquet:q} "
         "--timeline {output.timeline:q} --static-stats {output.static_stats:q} "
         "> {log:q} 2>&1"

@@ -9,10 +9,10 @@ A video that cannot be analysed -- missing, unreadable, not a movie, damaged bey
 refused for good by its server (not found, access refused, an HTML page in its place:
 :class:`PermanentSourceError`, exit 3) -- is recorded in its failure file
 (``<results>/failed/YYYY/MM/DD/<stem>.txt``; with a default storage the same path in the
-bucket, a ``gs://`` URL: :mod:`camhd_motion.pipeline.storage`), so that later runs leave it
-out instead of failing on it every time; a later success removes the record.  Transient failures (a
-server that timed out or kept failing, a full disk: exit 4) are never recorded: the next
-run tries again.
+bucket, a ``gs://`` URL: :mod:`camhd_motion.pipeline.storage`), so that later runs leave
+it out instead of failing on it every time; a later success removes the record.
+Transient failures (a server that timed out or kept failing, a full disk: exit 4) are
+never recorded: the next run tries again.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 # summary row per video (summary.tsv: frames, samples, valid fraction, static count,
 # seconds, status), a short report and the archive figures; and, per month, every motion
 # sample (tables/motion_samples/YYYY-MM.parquet).  Bad videos recorded in
-# <results>/failed/ appear with status "failed".
+# <results>/failed/ (in the bucket with a default storage) appear with status "failed".
 
 
 rule aggregate:
@@ -47,10 +47,12 @@ rule aggregate:
         runtime=RES["aggregate_runtime"],
     params:
         results=lambda wildcards, output: os.path.dirname(output.regions) or ".",
+        failed_dir=get_failed_dir,
         selection=selection_args(),
     shell:
         "camhd-motion aggregate --manifest {input.manifest:q} --results {params.results:q} "
-        "{params.selection} --regions-csv {output.regions:q} --summary {output.summary:q} "
+        "--failed-dir {params.failed_dir:q} {params.selection} "
+        "--regions-csv {output.regions:q} --summary {output.summary:q} "
         "--report {output.report:q} --regions-parquet {output.regions_parquet:q} "
         "--timeline {output.timeline:q} --static-stats {output.static_stats:q} "
         "> {log:q} 2>&1"

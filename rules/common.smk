@@ -195,6 +195,13 @@ def get_month_motion(wildcards):
     return [PLAN.motion_json(rel) for rel in PLAN.months()[wildcards.month]]
 
 
+def get_failed_dir(wildcards, output):
+    """Where the aggregate reads the bad videos' records: beside its outputs, or the
+    bucket's (gs://) with a default storage, also on a cloud VM that has only its staged
+    inputs.  (A function of the output: not a value of the params trigger.)"""
+    return PLAN.failed_url or f"{os.path.dirname(output.regions) or '.'}/failed"
+
+
 def selection_args():
     """The same selection for `camhd-motion aggregate` as for this run."""
     args = ["--pattern", config["pattern"]]

@@ -3,7 +3,7 @@
 # inside `camhd-motion download` (resuming the .part file); job-level retries belong in
 # the profiles (a rule-level `retries:` would rerun inside the same SLURM job).  A file
 # that cannot be had (404/403, an HTML page or anything not a movie: exit 3) is recorded
-# in <results>/failed/ like a bad video.
+# in <results>/failed/ like a bad video (in the bucket with a default storage).
 
 
 rule download:

@@ -1,9 +1,10 @@
 # The camera motion of one video: <stem>_optical_flow.json.  A local video is read in
 # place, a remote one streamed (or its download read, read_mode: download).  A bad or
 # unavailable video (missing, not a movie, 404/403: exit code 2 or 3) is recorded in
-# <results>/failed/ and left out of later runs' targets (config retry_failed: true tries
-# again); transient failures (exit 4: a failing server, a full disk) are retried by the
-# next run.  docs/FAILURES.md.
+# <results>/failed/ (in the bucket with a default storage: PLAN.failed_dir is then a gs://
+# URL, as a cloud VM's disk disappears with it) and left out of later runs' targets
+# (config retry_failed: true tries again); transient failures (exit 4: a failing server, a
+# full disk) are retried by the next run.  docs/FAILURES.md.
 
 
 rule motion:

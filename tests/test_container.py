@@ -337,8 +337,8 @@ def test_workflow_on_google_batch_in_image(batch_controller, synth_archive, gcs_
 def test_bad_video_fails_its_batch_task(batch_controller, synth_archive, gcs_emulator,
                                         tmp_path):
     """A truncated video and a good (short, dark) one in one batch: the Batch task's
-    container exits non-zero, Batch and snakemake see the job fail, and what the good
-    video finished is kept in the bucket."""
+    container exits non-zero, Batch and snakemake see the job fail, what the good video
+    finished is kept in the bucket, and so is the bad video's record."""
     from camhd_motion.archive.names import make_stem, parse_name
 
     root = tmp_path / "archive"
@@ -372,3 +372,16 @@ def test_bad_video_fails_its_batch_task(batch_controller, synth_archive, gcs_emu
     rel = good.relative_to(synth_archive.root).with_suffix("").as_posix()
     assert f"bad/results/{rel}_optical_flow.json" in blobs
     assert not [b for b in blobs if bad_stem in b and "/results/RS03ASHS/" in b]
+
+    # the bad video's record, written by the job in the container, is in the bucket (the
+    # VM's disk is gone): the controller's note names it, and the next run leaves it out
+    from camhd_motion.archive.manifest import rel_path
+
+    record = gcs_emulator.client.bucket(BUCKET).get_blob(
+        f"bad/results/failed/{rel_path(bad_stem)}.txt")
+    assert record is not None, task_log(job)
+    assert bad_stem in record.download_as_text() and "truncated" in record.download_as_text()
+    assert f"recorded in gs://{BUCKET}/bad/results/failed/ ({bad_stem})" in proc.stderr
+    dry = run("-n", "--group-components", "videos=2")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert bad_stem not in dry.stdout + dry.stderr

@@ -8,7 +8,7 @@ import os
 from collections import Counter
 
 from camhd_motion.archive.manifest import parse_day, read_manifest, select
-from camhd_motion.pipeline.workflow import Plan, failed_records
+from camhd_motion.pipeline.workflow import FAILED_DIR, Plan, read_failed_records
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,9 @@ def register(sub) -> None:
     )
     p.add_argument("--manifest", required=True, help="the manifest TSV of the run")
     p.add_argument("--results", default="results", help="results root (default: results)")
+    p.add_argument("--failed-dir", metavar="DIR",
+                   help="the bad videos' records, shown as failed: a directory or a gs:// "
+                   "prefix (the workflow's with a default storage; default: RESULTS/failed)")
     add_selection(p)
     p.add_argument("--regions-csv", help="default: RESULTS/regions.csv")
     p.add_argument("--summary", help="default: RESULTS/summary.tsv")
@@ -47,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     videos = select(read_manifest(args.manifest).videos, parse_day(args.start, "--start"),
                     parse_day(args.end, "--end"), args.pattern)
     rows = aggregate(
-        Plan(args.results), videos, failed_records(args.results),
+        Plan(args.results), videos,
+        read_failed_records(args.failed_dir or os.path.join(args.results, FAILED_DIR)),
         regions_csv=args.regions_csv or os.path.join(args.results, "regions.csv"),
         summary=args.summary or os.path.join(args.results, "summary.tsv"),
         report=args.report or os.path.join(args.results, "report.md"),

@@ -8,10 +8,11 @@ A video that cannot be analysed -- missing, unreadable, not a movie, damaged bey
 (:class:`VideoError`, exit 3; a missing file given on the command line is exit 2), or
 refused for good by its server (not found, access refused, an HTML page in its place:
 :class:`PermanentSourceError`, exit 3) -- is recorded in its failure file
-(``<results>/failed/YYYY/MM/DD/<stem>.txt``), so that later runs leave it out instead of
-failing on it every time; a later success removes the record.  Transient failures (a
-server that timed out or kept failing, a full disk: exit 4) are never recorded: the next
-run tries again.
+(``<results>/failed/YYYY/MM/DD/<stem>.txt``; with a default storage the same path in the
+bucket, a ``gs://`` URL: :mod:`camhd_motion.pipeline.storage`), so that later runs leave
+it out instead of failing on it every time; a later success removes the record.
+Transient failures (a server that timed out or kept failing, a full disk: exit 4) are
+never recorded: the next run tries again.
 """
 
 from __future__ import annotations
@@ -76,8 +77,7 @@ def motion(video: str, output: str | os.PathLike, params: MotionParams, *, worke
     except OSError as err:
         raise local_io_error(err, output) from None
     if failed_record:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(failed_record)
+        remove_failure(failed_record)
     valid = sum(s.valid for s in result.samples)
     log.info("%s: %s engine, %d samples, %d valid, %.1f s -> %s", video, result.engine,
              len(result.samples), valid, result.performance.get("wallSeconds", 0.0), output)
@@ -92,12 +92,30 @@ class MissingVideo(VideoError):
 
 
 def record_failure(failed_record: str, err: BaseException) -> None:
-    """Write ``err`` (one line) as the record of a bad or unavailable video."""
-    try:
-        atomic_write_text(failed_record, " ".join(str(err).split()) + "\n")
-    except OSError as io_err:
-        raise local_io_error(io_err, failed_record) from None
+    """Write ``err`` (one line) as the record of a bad or unavailable video: a file, or a
+    ``gs://`` object (one upload)."""
+    text = " ".join(str(err).split()) + "\n"
+    if failed_record.startswith("gs://"):
+        from camhd_motion.pipeline.storage import write_record
+
+        write_record(failed_record, text)
+    else:
+        try:
+            atomic_write_text(failed_record, text)
+        except OSError as io_err:
+            raise local_io_error(io_err, failed_record) from None
     log.warning("recorded as a bad video in %s", failed_record)
+
+
+def remove_failure(failed_record: str) -> None:
+    """Remove the record of a video that succeeded, if there is one."""
+    if failed_record.startswith("gs://"):
+        from camhd_motion.pipeline.storage import delete_record
+
+        delete_record(failed_record)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(failed_record)
 
 
 def failed_record_path(failed_dir: str, video: str) -> str:

@@ -1,7 +1,8 @@
 """What the Snakefile needs at parse time: the selected videos and their paths.
 
 Everything here runs at every parse of the Snakefile, i.e. once per SLURM/Batch job too,
-so it only reads the manifest TSV (and lists ``<results>/failed/``).  Listing the source
+so it only reads the manifest TSV (and lists ``<results>/failed/``: in the bucket with a
+default storage).  Listing the source
 happens only in the main snakemake process, and only when the manifest is missing, does
 not cover the selected date range, was made from another source, or is stale (a local
 source's day directory or a manifest source file changed since), or when asked for with
@@ -26,7 +27,7 @@ from camhd_motion.archive.manifest import (
     write_manifest,
 )
 from camhd_motion.archive.names import ARCHIVE_PREFIX
-from camhd_motion.errors import UserError
+from camhd_motion.errors import CamhdError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,18 @@ def selected_videos(config: Mapping, *, may_list: bool = True,
 def failed_records(results: str) -> dict[str, str]:
     """``stem -> one-line error`` of the videos recorded as bad under ``<results>/failed/``
     (``YYYY/MM/DD/<stem>.txt``; usually an empty or missing directory)."""
+    return read_failed_records(os.path.join(results, FAILED_DIR))
+
+
+def read_failed_records(failed_dir: str) -> dict[str, str]:
+    """:func:`failed_records` of a failed-records directory: a local one, or a ``gs://``
+    prefix (a default storage: one listing, :func:`~camhd_motion.pipeline.storage.read_records`)."""
+    if failed_dir.startswith("gs://"):
+        from camhd_motion.pipeline.storage import read_records
+
+        return read_records(failed_dir)
     out = {}
-    for folder, _, names in os.walk(os.path.join(results, FAILED_DIR)):
+    for folder, _, names in os.walk(failed_dir):
         for name in names:
             if name.endswith(".txt") and not name.startswith("."):
                 with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as f:
@@ -148,6 +159,7 @@ class Plan:
     # rels of listed local videos whose file is missing; None: not checked (a job's parse)
     missing: set[str] | None = None
     local_outputs: bool = True  # False with a default storage (outputs in a bucket)
+    failed_url: str | None = None  # gs://.../<results>/failed with a default storage
 
     @property
     def archive_dir(self) -> str:
@@ -170,8 +182,9 @@ class Plan:
 
     @property
     def failed_dir(self) -> str:
-        """Where bad videos are recorded: ``<results>/failed/YYYY/MM/DD/<stem>.txt``."""
-        return f"{self.results}/{FAILED_DIR}"
+        """Where bad videos are recorded: ``<results>/failed/YYYY/MM/DD/<stem>.txt``, in
+        the bucket (``gs://...``) with a default storage."""
+        return self.failed_url or f"{self.results}/{FAILED_DIR}"
 
     def failed_record(self, rel: str) -> str:
         return f"{self.failed_dir}/{rel}.txt"
@@ -259,7 +272,12 @@ def make_plan(config: Mapping, *, main_process: bool = True,
     """``storage_settings``: snakemake's; with a default storage the manifest is
     mirrored in it (pipeline/storage.py)."""
     from camhd_motion.pipeline.shard import parse_shard, shard_index
-    from camhd_motion.pipeline.storage import fetch_manifest, manifest_url, publish_manifest
+    from camhd_motion.pipeline.storage import (
+        failed_url,
+        fetch_manifest,
+        manifest_url,
+        publish_manifest,
+    )
 
     stored = manifest_url(config, storage_settings)
     if stored and not os.path.exists(config["manifest"]):
@@ -267,8 +285,9 @@ def make_plan(config: Mapping, *, main_process: bool = True,
     shard = config.get("shard")
     part, parts = parse_shard(shard) if shard else (1, 1)  # once, not per video
     plan = Plan(config["results"], config["logs"], config["downloads"], config["read_mode"],
-                shard=shard, local_outputs=not stored)
-    failed = {} if config["retry_failed"] else failed_records(config["results"])
+                shard=shard, local_outputs=not stored,
+                failed_url=failed_url(config, storage_settings))
+    failed = {} if config["retry_failed"] else read_failed_records(plan.failed_dir)
     for video in selected_videos(config, may_list=main_process, notify=notify):
         if parts > 1 and shard_index(video.stem, parts) != part:
             continue
@@ -326,7 +345,10 @@ def bad_video_note(plan: Plan) -> str | None:
     """After a failed run: what to say about the videos it recorded as bad (left out of
     the next run, which then writes the aggregate), and about those that failed without a
     record (transient: the next run tries them again)."""
-    records = failed_records(plan.results)
+    try:  # in snakemake's onerror: say what went wrong, never raise
+        records = read_failed_records(plan.failed_dir)
+    except CamhdError as err:
+        return f"could not read the bad videos' records: {err}"
     new = sorted(v.stem for v in plan.videos.values() if v.stem in records)
     undone = [] if not plan.local_outputs else sorted(
         v.stem for rel, v in plan.videos.items()
@@ -337,7 +359,7 @@ def bad_video_note(plan: Plan) -> str | None:
 
     notes = []
     if new:
-        notes.append(f"{len(new)} bad video(s) recorded in {plan.results}/{FAILED_DIR}/ "
+        notes.append(f"{len(new)} bad video(s) recorded in {plan.failed_dir}/ "
                      f"({names(new)}): the next run leaves them out and writes the aggregate "
                      "without them; --config retry_failed=true tries them again.")
     if undone and plan.local_outputs:

@@ -36,14 +36,6 @@ def manifest_url(config: Mapping, storage) -> str | None:
     return stored_url(config["manifest"], storage)
 
 
-def failed_url(config: Mapping, storage) -> str | None:
-    """Where the jobs record bad videos with a default storage, ``gs://.../<results>/failed``
-    (next to the outputs), or ``None`` without one (``<results>/failed`` on this disk)."""
-    from camhd_motion.pipeline.workflow import FAILED_DIR
-
-    return stored_url(f"{config['results'].rstrip('/')}/{FAILED_DIR}", storage)
-
-
 def stored_url(path: str, storage) -> str | None:
     """Where snakemake's default storage keeps ``path`` (``<prefix>/<path>``), or ``None``
     without a default storage."""

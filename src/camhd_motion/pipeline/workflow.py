@@ -273,10 +273,10 @@ def make_plan(config: Mapping, *, main_process: bool = True,
     mirrored in it (pipeline/storage.py)."""
     from camhd_motion.pipeline.shard import parse_shard, shard_index
     from camhd_motion.pipeline.storage import (
-        failed_url,
         fetch_manifest,
         manifest_url,
         publish_manifest,
+        stored_url,
     )
 
     stored = manifest_url(config, storage_settings)
@@ -286,7 +286,10 @@ def make_plan(config: Mapping, *, main_process: bool = True,
     part, parts = parse_shard(shard) if shard else (1, 1)  # once, not per video
     plan = Plan(config["results"], config["logs"], config["downloads"], config["read_mode"],
                 shard=shard, local_outputs=not stored,
-                failed_url=failed_url(config, storage_settings))
+                # with a default storage, bad videos are recorded next to the outputs in
+                # the bucket (a cloud VM's disk goes with it): gs://.../<results>/failed
+                failed_url=stored_url(f"{config['results'].rstrip('/')}/{FAILED_DIR}",
+                                      storage_settings))
     failed = {} if config["retry_failed"] else read_failed_records(plan.failed_dir)
     for video in selected_videos(config, may_list=main_process, notify=notify):
         if parts > 1 and shard_index(video.stem, parts) != part:

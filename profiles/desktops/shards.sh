@@ -35,7 +35,10 @@ for k in $(seq 0 $((n - 1))); do
   i=$(((first + k) % n + 1))
   [ -e "$claims/$i.done" ] && continue
   claim "$claims/$i" || continue
-  if "$snakemake" --profile "$profile" --config "shard=$i/$n" "$@"; then
+  # --nolock: the claim above makes the shard ours, and shards share no output; snakemake's
+  # own lock files race between runs starting together in one directory (measured: one run
+  # failed with FileNotFoundError on .snakemake/locks/0.input.lock)
+  if "$snakemake" --profile "$profile" --config "shard=$i/$n" --nolock "$@"; then
     touch "$claims/$i.done"
   else
     status=1

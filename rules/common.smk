@@ -139,11 +139,6 @@ def get_video_input(wildcards):
     return paths
 
 
-def get_video_location(wildcards):
-    """What the job reads: a local path, a URL, or the downloaded copy."""
-    return PLAN.location(wildcards.vid)
-
-
 def video_input():
     """The motion rule's input: a {vid} pattern when one fits every video (the usual
     archive layout; no function call per job), else the input function."""

@@ -24,7 +24,7 @@ include: "rules/common.smk"
 
 # A group job (profiles slurm, gcp: 16 videos per cluster job) runs its members in an
 # inner snakemake that the executor plugins start without --keep-going: one bad video
-# would stop the rest of its group.  docs/FAILURES.md.
+# would stop the rest of its group.  docs/PROFILES.md ("The cost of groups").
 keep_going_in_group_jobs(workflow)
 
 

@@ -164,14 +164,7 @@ class MotionEstimator:
         tracked = int(ok.sum())
         if tracked < self.params.min_inliers:
             return PairMotion(Similarity(), False, f"too few tracked ({tracked})", tracked, 0)
-        m, inlier_mask = cv2.estimateAffinePartial2D(
-            corners[ok], moved[ok],
-            method=cv2.RANSAC,
-            ransacReprojThreshold=self.params.ransac_threshold,
-            maxIters=RANSAC_MAX_ITERS,
-            confidence=RANSAC_CONFIDENCE,
-            refineIters=RANSAC_REFINE_ITERS,
-        )
+        m, inlier_mask = self._fit(corners[ok], moved[ok], RANSAC_MAX_ITERS)
         inliers = 0 if inlier_mask is None else int(inlier_mask.sum())
         if m is None or inliers < self.params.min_inliers:
             return PairMotion(Similarity(), False, f"too few inliers ({inliers})", tracked, inliers)
@@ -188,6 +181,17 @@ class MotionEstimator:
         full = working_to_full(m, self.factor)
         return PairMotion(Similarity.from_affine(full, self.center), True, None, tracked, inliers)
 
+    def _fit(self, start: np.ndarray, end: np.ndarray, max_iters: int):
+        """The RANSAC similarity fit of every step (spec step 6): (matrix or None, mask)."""
+        return cv2.estimateAffinePartial2D(
+            start, end,
+            method=cv2.RANSAC,
+            ransacReprojThreshold=self.params.ransac_threshold,
+            maxIters=max_iters,
+            confidence=RANSAC_CONFIDENCE,
+            refineIters=RANSAC_REFINE_ITERS,
+        )
+
     def _refine(self, m: np.ndarray, a: PreparedFrame, b: PreparedFrame,
                 start: np.ndarray) -> np.ndarray:
         """A zoom tracked again: the to-image warped back by the fit ``m`` (so that LK's
@@ -203,14 +207,7 @@ class MotionEstimator:
         ok = status.ravel() == 1
         if int(ok.sum()) < self.params.min_inliers:
             return m
-        r, mask = cv2.estimateAffinePartial2D(
-            start[ok], moved[ok],
-            method=cv2.RANSAC,
-            ransacReprojThreshold=self.params.ransac_threshold,
-            maxIters=RANSAC_MAX_ITERS,
-            confidence=RANSAC_CONFIDENCE,
-            refineIters=RANSAC_REFINE_ITERS,
-        )
+        r, mask = self._fit(start[ok], moved[ok], RANSAC_MAX_ITERS)
         if r is None or mask is None or int(mask.sum()) < self.params.min_inliers:
             return m
         # p -> r p in the warped image, which shows the to-image at m q: p -> m r p
@@ -228,14 +225,7 @@ class MotionEstimator:
         else, or with fewer than RIVAL_MIN_TRACKS tracks, 0."""
         if int(rest.sum()) < RIVAL_MIN_TRACKS:
             return 0
-        m, mask = cv2.estimateAffinePartial2D(
-            start[rest], end[rest],
-            method=cv2.RANSAC,
-            ransacReprojThreshold=self.params.ransac_threshold,
-            maxIters=RIVAL_MAX_ITERS,
-            confidence=RANSAC_CONFIDENCE,
-            refineIters=RANSAC_REFINE_ITERS,
-        )
+        m, mask = self._fit(start[rest], end[rest], RIVAL_MAX_ITERS)
         if m is None or mask is None:
             return 0
         h, w = shape

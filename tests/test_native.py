@@ -232,6 +232,17 @@ def test_parity_with_each_decoder(videos):
                 r.performance["framesDecoded"] if partial else 0)
 
 
+DUMP_FRAMES = [1, 20, 77, 150, 280, NUM_FRAMES]
+
+
+def dump_frames(native_bin, video, dest) -> list[int]:
+    """The native tool's raw luma / grey / partial grey of DUMP_FRAMES, written to dest."""
+    r = run_bin(native_bin, "--dump-frames", ",".join(map(str, DUMP_FRAMES)), "--dump-dir",
+                dest, video)
+    assert r.returncode == 0, r.stderr
+    return DUMP_FRAMES
+
+
 def test_partial_grey_identical_to_python(videos, native_bin, tmp_path):
     """The partial decoder is the same C++ in both engines: the same grey bytes."""
     from camhd_motion.sources.local import LocalFileSource
@@ -240,10 +251,7 @@ def test_partial_grey_identical_to_python(videos, native_bin, tmp_path):
 
     if not available():
         pytest.skip("camhd_motion.video._prores not built")
-    frames = [1, 20, 77, 150, 280, NUM_FRAMES]
-    r = run_bin(native_bin, "--dump-frames", ",".join(map(str, frames)), "--dump-dir",
-                tmp_path, videos["main"])
-    assert r.returncode == 0, r.stderr
+    frames = dump_frames(native_bin, videos["main"], tmp_path)
     with LocalFileSource(videos["main"]) as src:
         index = read_index(src)
         dec = PartialDecoder(index.codec_tag, index.width, index.height, 4)
@@ -336,10 +344,7 @@ def test_decoded_luma_identical_to_pyav(videos, native_bin, tmp_path):
     from camhd_motion.video.grey import working_grey
     from camhd_motion.video.movindex import read_index
 
-    frames = [1, 20, 77, 150, 280, NUM_FRAMES]
-    r = run_bin(native_bin, "--dump-frames", ",".join(map(str, frames)), "--dump-dir",
-                tmp_path, videos["main"])
-    assert r.returncode == 0, r.stderr
+    frames = dump_frames(native_bin, videos["main"], tmp_path)
     with LocalFileSource(videos["main"]) as src:
         index = read_index(src)
         dec = ProResDecoder(index.codec_tag, index.width, index.height)

@@ -15,7 +15,8 @@ be repeated (``--seed-base``) to compare two versions of the engine on the same 
 Videos are rendered into ``--cache`` and deleted after scoring unless ``--keep``.
 
     python bench/accuracy.py [--seeds 5] [--families dark snow ...] [--engine python native]
-        [--preset test] [--seed-base N] [--keep] [--jobs 2] [--json OUT]
+        [--decoder partial ffmpeg] [--preset test] [--seed-base N] [--keep] [--jobs 2]
+        [--json OUT]
         [--python-src OTHER/src] [--native-bin PATH]
 """
 
@@ -53,28 +54,31 @@ def render(root: Path, preset: str, seed: int) -> Path:
     return generate_video(root, dt.datetime(2016, 1, 1), preset, seed, threads=1)
 
 
-def analyse(mov: Path, engine: str, workers: int, python_src: Path | None = None,
-            native_bin: Path | None = None):
+def analyse(mov: Path, engine: str, workers: int, decoder: str,
+            python_src: Path | None = None, native_bin: Path | None = None):
     """The engine's motion of ``mov`` and its wall seconds.  ``python_src``: run the Python
     engine of that source tree (``src/`` of another checkout or a copy), in a subprocess;
     ``native_bin``: that native binary."""
     from camhd_motion.formats.optical_flow import read_optical_flow
     from camhd_motion.motion.analyze import analyze_video
+    from camhd_motion.motion.model import MotionParams
     from camhd_motion.native import analyze_video_native
 
+    params = MotionParams(decoder=decoder)
     t0 = time.perf_counter()
     if engine == "native":
-        result = analyze_video_native(str(mov), workers=workers, binary=native_bin)
+        result = analyze_video_native(str(mov), params, workers=workers, binary=native_bin)
     elif python_src is not None:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "motion.json"
             env = {**os.environ, "PYTHONPATH": str(python_src)}
             subprocess.run([sys.executable, "-m", "camhd_motion", "motion", str(mov), "-o",
-                            str(out), "--workers", str(workers)], env=env, check=True,
+                            str(out), "--workers", str(workers), "--decoder", decoder],
+                           env=env, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             result = read_optical_flow(out)
     else:
-        result = analyze_video(str(mov), workers=workers)
+        result = analyze_video(str(mov), params, workers=workers)
     return result, time.perf_counter() - t0
 
 
@@ -115,6 +119,8 @@ def main(argv=None) -> int:
                     choices=[*FAMILIES, ALL])
     ap.add_argument("--preset", default="test", help="routine the families are added to")
     ap.add_argument("--engine", nargs="+", default=["python"], choices=["python", "native"])
+    ap.add_argument("--decoder", nargs="+", default=["partial"], choices=["partial", "ffmpeg"],
+                    help="frame decoders to compare (each with every engine)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--python-src", type=Path,
                     help="run the Python engine of this source tree (e.g. another checkout's "
@@ -153,34 +159,39 @@ def main(argv=None) -> int:
 
     report: dict = {"seeds": seeds, "preset": args.preset, "engines": {}}
     status = 0
-    for engine in args.engine:
+    for engine, decoder in [(e, d) for e in args.engine for d in args.decoder]:
+        run = f"{engine}/{decoder}"
         scores: dict[str, list] = {}
         seconds = 0.0
+        looked = samples = 0  # pairs looked at again on full decodes (estimator step 9)
         for (fam, _, seed), mov in zip(jobs, movs, strict=True):
             truth = Truth.load(truth_path(mov))
-            result, wall = analyse(mov, engine, args.workers, args.python_src, args.native_bin)
+            result, wall = analyse(mov, engine, args.workers, decoder, args.python_src,
+                                   args.native_bin)
             seconds += wall
+            looked += result.performance.get("samplesSecondLook", 0)
+            samples += len(result.samples)
             stride = result.params.stride
             if fam == "lights-off":
                 ok = not any(s.valid for s in result.samples) and not find_regions(
                     result.samples, stride)
-                report.setdefault("lights_off", {})[engine] = ok
-                print(f"{engine}: lights-off video: "
+                report.setdefault("lights_off", {})[run] = ok
+                print(f"{run}: lights-off video: "
                       f"{'all invalid, no regions' if ok else 'FAILED'}", flush=True)
                 status |= not ok
                 continue
             sc = score_video(f"{fam}/{seed}", truth.samples(stride, result.params.pair_offset),
                              result.samples, stride)
             scores.setdefault(fam, []).append(sc)
-            print(f"  {engine} {fam} seed {seed}: valid {sc.lit_valid}/{sc.lit}, holds "
+            print(f"  {run} {fam} seed {seed}: valid {sc.lit_valid}/{sc.lit}, holds "
                   f"{sc.holds_found}/{sc.holds_true} (est {sc.holds_est}), labels "
                   f"{sc.labels_right}/{sc.labels_true}, stable fp {sc.fp} fn {sc.fn}, "
                   f"gross {sc.gross} {dict(sc.reasons) or ''}", flush=True)
         rows = [(fam, summarize(v)) for fam, v in scores.items()]
         overall = summarize([s for v in scores.values() for s in v])
         rows.append(("**overall**", overall))
-        print(f"\n{engine} engine ({len(movs) - 1} videos + 1 lights-off, "
-              f"{seconds:.0f} s of analysis):\n")
+        print(f"\n{engine} engine, decoder {decoder} ({len(movs) - 1} videos + 1 lights-off, "
+              f"{seconds:.0f} s of analysis; second looks {looked}/{samples} samples):\n")
         print(table(rows))
         for name, summary in rows:
             if summary["reasons"]:
@@ -189,7 +200,8 @@ def main(argv=None) -> int:
             if missed:
                 print(f"  {name}: misses {'; '.join(missed)}")
         status |= bool(misses(overall))
-        report["engines"][engine] = {name: s for name, s in rows}
+        report["engines"][run] = {name: s for name, s in rows}
+        report.setdefault("second_looks", {})[run] = [looked, samples]
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, default=str) + "\n")
     if not args.keep:

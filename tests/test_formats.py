@@ -133,7 +133,7 @@ def test_motion_key_sets(tmp_path):
     doc = json.loads(write_optical_flow(motion_result(), tmp_path / "m.json").read_text())
     assert set(doc) == {"contents", "movie", "frameStats", "performance", "analysis"}
     assert doc["contents"] == {"movie": "1.1", "frameStats": {"opticalFlow": "1.1"},
-                               "performance": "1.0", "analysis": "1.2"}
+                               "performance": "1.0", "analysis": "1.3"}
     assert MOVIE_REQUIRED <= set(doc["movie"]) <= MOVIE_REQUIRED | MOVIE_EXTRAS
     assert doc["movie"]["URL"] == URL and doc["movie"]["NumFrames"] == 25155
     assert set(doc["analysis"]) == {"engine", "engineVersion", "params"}

@@ -218,18 +218,25 @@ def test_parity_with_python_engine(videos, stride):
 
 
 def test_parity_with_each_decoder(videos):
-    """With every frame decoded by FFmpeg (the default) or by the partial decoder, the
-    engines agree within the same tolerance, and record the choice."""
-    assert MotionParams().decoder == "ffmpeg"
+    """With every frame decoded by the partial decoder (the default, with its second look
+    on full decodes) or by FFmpeg, the engines agree within the same tolerance, look again
+    at the same pairs, and record the choice."""
+    assert MotionParams().decoder == "partial"
     for decoder, partial in (("ffmpeg", False), ("partial", True)):
         params = MotionParams(stride=10, decoder=decoder)
         py = analyze_video(str(videos["main"]), params)
         nat = analyze_video_native(str(videos["main"]), params, workers=2)
         assert_parity(py, nat)
         assert nat.params.decoder == py.params.decoder == decoder
-        for r in (py, nat):  # every frame, or none, by the partial decoder
-            assert r.performance["framesPartial"] == (
-                r.performance["framesDecoded"] if partial else 0)
+        assert (nat.performance["samplesSecondLook"] == py.performance["samplesSecondLook"])
+        for r in (py, nat):  # every frame, or none, by the partial decoder; FFmpeg only
+            perf = r.performance  # for the second looks (each of them 1 or 2 frames)
+            ffmpeg = perf["framesDecoded"] - perf["framesPartial"]
+            if partial:
+                assert perf["framesPartial"] >= perf["framesNeeded"]
+                assert perf["samplesSecondLook"] <= ffmpeg <= 2 * perf["samplesSecondLook"]
+            else:
+                assert perf["framesPartial"] == perf["samplesSecondLook"] == 0
 
 
 DUMP_FRAMES = [1, 20, 77, 150, 280, NUM_FRAMES]
@@ -323,7 +330,10 @@ def test_workers_do_not_change_results(videos):
     assert [(s.frame, s.valid, s.similarity, s.tracked, s.inliers) for s in one.samples] == [
         (s.frame, s.valid, s.similarity, s.tracked, s.inliers) for s in two.samples
     ]
-    assert one.performance["framesDecoded"] == one.performance["framesNeeded"]
+    # one worker, one chunk: each needed frame decoded once (plus the second looks' full
+    # decodes, the same with two workers)
+    assert one.performance["framesPartial"] == one.performance["framesNeeded"]
+    assert one.performance["samplesSecondLook"] == two.performance["samplesSecondLook"]
     assert two.performance["workers"] == 2
 
 

@@ -6,7 +6,9 @@ FFmpeg's full decode, which stays its fallback and its reference.
   in docs/PRORES.md, on every synthetic preset and every ProRes profile of both FFmpeg
   encoders;
 - the motion: partial against full decode on the synthetic test archive, median
-  translation difference <= 0.05 px, the same valid flags;
+  translation difference <= 0.05 px, the same valid flags; the second look (estimator
+  step 9): exactly the pairs the partial picture leaves unsettled get the full decode's
+  estimate;
 - the fallback: the extension missing, another working scale, an interlaced frame,
   ``decoder="ffmpeg"`` -- each gives FFmpeg's results, with the reason logged once;
 - hostile bytes: mutated and truncated frames never crash and end as an image, a
@@ -154,6 +156,48 @@ def test_motion_agrees_with_the_full_decode(synth_archive):
                             for s, t in zip(result.samples, truth, strict=True) if s.valid])
             if err.size:
                 assert np.median(err) <= 0.3 and np.percentile(err, 95) <= 1.5
+
+
+def test_second_look_rule():
+    """Looked at again: a fit that failed on the texture, or a valid one on few inliers;
+    not a dark pair or an unusable frame (the full decode would not change them)."""
+    from camhd_motion.motion.estimator import SECOND_LOOK_INLIERS as N
+    from camhd_motion.motion.estimator import worth_a_second_look as look
+
+    assert look(True, None, N - 1) and not look(True, None, N)
+    for reason in ("ambiguous (20 vs 15)", "too few inliers (5)", "too few tracked (3)",
+                   "too few corners (0)"):
+        assert look(False, reason, 0), reason
+    for reason in ("dark", "frame 7 damaged: the decoder found corrupt data in it",
+                   "frame 7 unreadable: gone", "no pair: from and to are the same frame"):
+        assert not look(False, reason, 0), reason
+
+
+def test_second_look_is_the_full_decode_of_unsettled_pairs(hard_videos, monkeypatch):
+    """On the dark hard videos: every pair the partial picture leaves unsettled
+    gets exactly the full decode's estimate, every other pair the partial picture's."""
+    from camhd_motion.motion import analyze
+    from camhd_motion.motion.estimator import worth_a_second_look
+
+    def key(s):
+        return (s.frame, s.valid, s.reason, s.similarity, s.tracked, s.inliers)
+
+    looks = 0
+    for video in [v for v in hard_videos if "dark" in v.truth.extra.get("families", [])]:
+        params = MotionParams(decoder="partial")
+        got = analyze_video(str(video.mov), params)
+        full = analyze_video(str(video.mov), MotionParams(decoder="ffmpeg"))
+        with monkeypatch.context() as m:
+            m.setattr(analyze, "worth_a_second_look", lambda *_: False)
+            first = analyze_video(str(video.mov), params)
+        looked = [worth_a_second_look(s.valid, s.reason, s.inliers) for s in first.samples]
+        assert sum(looked) == got.performance["samplesSecondLook"] < len(looked)
+        assert first.performance["samplesSecondLook"] == 0
+        looks += sum(looked)
+        for g, f, p, again in zip(got.samples, full.samples, first.samples, looked,
+                                  strict=True):
+            assert key(g) == key(f if again else p)
+    assert looks > 0, "no pair looked at again: the test proves nothing"
 
 
 def test_output_records_the_decoder(synth_archive, tmp_path):

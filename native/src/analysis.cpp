@@ -9,6 +9,7 @@
 #include <ctime>
 #include <exception>
 #include <map>
+#include <set>
 #include <thread>
 #include <variant>
 
@@ -99,9 +100,16 @@ MotionSample make_sample(const MotionEstimator& estimator, const SamplePair& pai
     return s;
 }
 
-// One chunk: each frame decoded and prepared once, dropped after its last use.
+Prepared prepare(const MotionEstimator& estimator, const GreyFrame& g) {
+    if (g.image.empty()) return g.error.empty() ? std::string("unreadable") : g.error;
+    return estimator.prepare(g.frame, g.image);
+}
+
+// One chunk: each frame decoded and prepared once, dropped after its last use; a pair the
+// partial decoder's pictures do not settle is estimated again on full decodes (step 9).
 std::vector<MotionSample> analyze_chunk(FrameReader& reader, const MotionEstimator& estimator,
-                                        const SamplePair* begin, const SamplePair* end) {
+                                        const SamplePair* begin, const SamplePair* end,
+                                        int64_t* second_looks) {
     const std::vector<int> frames = needed_frames(begin, end);
     std::map<int, size_t> last_use;
     for (const SamplePair* p = begin; p != end; ++p) {
@@ -109,24 +117,39 @@ std::vector<MotionSample> analyze_chunk(FrameReader& reader, const MotionEstimat
         last_use[p->to_frame] = static_cast<size_t>(p - begin);
     }
     std::map<int, Prepared> prepared;
+    std::map<int, Prepared> full;  // frames decoded in full for a second look
+    std::set<int> partial;         // frames whose working image the partial decoder made
     size_t next = 0;
     std::vector<MotionSample> samples;
     samples.reserve(static_cast<size_t>(end - begin));
     for (const SamplePair* p = begin; p != end; ++p) {
-        for (int f : {p->from_frame, p->to_frame}) {
+        const int ends[2] = {p->from_frame, p->to_frame};
+        for (int f : ends) {
             while (prepared.count(f) == 0) {
-                GreyFrame g = reader.grey(frames.at(next++));
-                if (g.image.empty())
-                    prepared.emplace(g.frame, g.error.empty() ? std::string("unreadable") : g.error);
-                else
-                    prepared.emplace(g.frame, estimator.prepare(g.frame, g.image));
+                const GreyFrame g = reader.grey(frames.at(next++));
+                prepared.emplace(g.frame, prepare(estimator, g));
+                if (g.partial) partial.insert(g.frame);
             }
         }
-        samples.push_back(make_sample(estimator, *p, prepared.at(p->from_frame),
-                                      prepared.at(p->to_frame)));
+        MotionSample s =
+            make_sample(estimator, *p, prepared.at(ends[0]), prepared.at(ends[1]));
+        if ((partial.count(ends[0]) || partial.count(ends[1])) &&
+            worth_a_second_look(s.valid, s.reason, s.inliers)) {
+            for (int f : ends)
+                if (full.count(f) == 0)
+                    full.emplace(f, partial.count(f) ? prepare(estimator, reader.grey_full(f))
+                                                     : prepared.at(f));
+            s = make_sample(estimator, *p, full.at(ends[0]), full.at(ends[1]));
+            ++*second_looks;
+        }
+        samples.push_back(std::move(s));
         const size_t i = static_cast<size_t>(p - begin);
-        for (int f : {p->from_frame, p->to_frame})
-            if (last_use[f] == i) prepared.erase(f);
+        for (int f : ends)
+            if (last_use[f] == i) {
+                prepared.erase(f);
+                full.erase(f);
+                partial.erase(f);
+            }
     }
     return samples;
 }
@@ -135,6 +158,7 @@ struct WorkerStats {
     double cpu = 0;
     int64_t decoded = 0;
     int64_t partial = 0;
+    int64_t second_looks = 0;
     int64_t bytes = 0;
 };
 
@@ -181,7 +205,8 @@ Analysis analyze_video(const std::string& path, const MotionParams& params, int 
                 } else {
                     chunk_samples[c] = analyze_chunk(reader, estimator,
                                                      pairs.data() + chunks[c].first,
-                                                     pairs.data() + chunks[c].second);
+                                                     pairs.data() + chunks[c].second,
+                                                     &stats[w].second_looks);
                 }
             }
             stats[w].decoded = reader.frames_decoded();
@@ -209,6 +234,7 @@ Analysis analyze_video(const std::string& path, const MotionParams& params, int 
         perf.cpu_seconds_workers += s.cpu;
         perf.frames_decoded += s.decoded;
         perf.frames_partial += s.partial;
+        perf.samples_second_look += s.second_looks;
         perf.bytes_read += s.bytes;
     }
     perf.cpu_seconds_process = process_cpu_seconds();

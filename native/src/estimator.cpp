@@ -38,6 +38,13 @@ PairMotion invalid(const std::string& reason, int tracked, int inliers) {
 
 }  // namespace
 
+bool worth_a_second_look(bool valid, const std::string& reason, int inliers) {
+    if (valid) return inliers < kSecondLookInliers;
+    for (const char* kind : {"too few corners", "too few tracked", "too few inliers", "ambiguous"})
+        if (reason.rfind(kind, 0) == 0) return true;
+    return false;
+}
+
 cv::Mat half_mean(const cv::Mat& grey) {
     const int h = grey.rows / 2, w = grey.cols / 2;
     cv::Mat out(h, w, CV_8UC1);
@@ -129,9 +136,7 @@ PairMotion MotionEstimator::estimate(const PreparedFrame& a, const PreparedFrame
         return invalid("too few tracked (" + std::to_string(tracked) + ")", tracked, 0);
 
     cv::Mat inlier_mask;
-    const cv::Mat m = cv::estimateAffinePartial2D(from, to, inlier_mask, cv::RANSAC,
-                                                  params_.ransac_threshold, kRansacMaxIters,
-                                                  kRansacConfidence, kRansacRefineIters);
+    const cv::Mat m = fit(from, to, &inlier_mask);
     const int inliers = inlier_mask.empty() ? 0 : static_cast<int>(cv::sum(inlier_mask)[0]);
     if (m.empty() || inliers < params_.min_inliers)
         return invalid("too few inliers (" + std::to_string(inliers) + ")", tracked, inliers);
@@ -158,6 +163,13 @@ PairMotion MotionEstimator::estimate(const PreparedFrame& a, const PreparedFrame
     return result;
 }
 
+cv::Mat MotionEstimator::fit(const std::vector<cv::Point2f>& from,
+                             const std::vector<cv::Point2f>& to, cv::Mat* inlier_mask) const {
+    return cv::estimateAffinePartial2D(from, to, *inlier_mask, cv::RANSAC,
+                                       params_.ransac_threshold, kRansacMaxIters,
+                                       kRansacConfidence, kRansacRefineIters);
+}
+
 cv::Mat MotionEstimator::refine(const cv::Mat& m, const PreparedFrame& a, const PreparedFrame& b,
                                 const std::vector<cv::Point2f>& start) const {
     // A zoom tracked again: the to-image warped back by the fit (so that LK's windows match
@@ -179,9 +191,7 @@ cv::Mat MotionEstimator::refine(const cv::Mat& m, const PreparedFrame& a, const 
     }
     if (static_cast<int>(p.size()) < params_.min_inliers) return m;
     cv::Mat mask;
-    const cv::Mat r = cv::estimateAffinePartial2D(p, q, mask, cv::RANSAC, params_.ransac_threshold,
-                                                  kRansacMaxIters, kRansacConfidence,
-                                                  kRansacRefineIters);
+    const cv::Mat r = fit(p, q, &mask);
     if (r.empty() || mask.empty() || static_cast<int>(cv::sum(mask)[0]) < params_.min_inliers)
         return m;
     // p -> r p in the warped image, which shows the to-image at m q: p -> m r p
@@ -208,9 +218,7 @@ int MotionEstimator::rival_support(const cv::Mat& best, const std::vector<cv::Po
     }
     if (static_cast<int>(rest_from.size()) < kRivalMinTracks) return 0;
     cv::Mat mask;
-    const cv::Mat m = cv::estimateAffinePartial2D(rest_from, rest_to, mask, cv::RANSAC,
-                                                  params_.ransac_threshold, kRansacMaxIters,
-                                                  kRansacConfidence, kRansacRefineIters);
+    const cv::Mat m = fit(rest_from, rest_to, &mask);
     if (m.empty() || mask.empty()) return 0;
     // Another motion: it moves some image corner by more than kRivalPx from where best does.
     const double w = size.width, h = size.height;

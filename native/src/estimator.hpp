@@ -20,7 +20,7 @@ struct MotionParams {
     int min_inliers = 12;
     double ransac_threshold = 0.5;
     int snow_size = 7;
-    std::string decoder = "ffmpeg";  // ffmpeg | partial (docs/PRORES.md)
+    std::string decoder = "partial";  // partial | ffmpeg (docs/PRORES.md)
 };
 
 // What the estimator needs of one frame, computed once.
@@ -48,6 +48,12 @@ cv::Mat half_mean(const cv::Mat& grey);
 // at a fixed contrast; integer-exact (camhd_motion.motion.estimator.texture_image).
 cv::Mat texture_image(const cv::Mat& grey, int snow_size);
 
+// Step 9 of the spec: a pair estimated on partial-decoded pictures is estimated again on
+// both frames decoded in full when its fit failed on the texture (not "dark", not a frame
+// error) or rests on fewer than kSecondLookInliers inliers.
+constexpr int kSecondLookInliers = 30;
+bool worth_a_second_look(bool valid, const std::string& reason, int inliers);
+
 class MotionEstimator {
 public:
     MotionEstimator(const MotionParams& params, int full_width, int full_height, int factor);
@@ -55,6 +61,9 @@ public:
     PairMotion estimate(const PreparedFrame& a, const PreparedFrame& b) const;
 
 private:
+    // The RANSAC similarity fit of every step (spec step 6); the matrix, or empty.
+    cv::Mat fit(const std::vector<cv::Point2f>& from, const std::vector<cv::Point2f>& to,
+                cv::Mat* inlier_mask) const;
     cv::Mat refine(const cv::Mat& m, const PreparedFrame& a, const PreparedFrame& b,
                    const std::vector<cv::Point2f>& start) const;
     int rival_support(const cv::Mat& best, const std::vector<cv::Point2f>& from,

@@ -22,7 +22,8 @@ using ordered = nlohmann::ordered_json;
 constexpr const char* kOpticalFlowVersion = "1.1";
 constexpr const char* kMovieVersion = "1.1";
 constexpr const char* kPerformanceVersion = "1.0";
-constexpr const char* kAnalysisVersion = "1.2";  // 1.1: params.snowSize, 1.2: decoder
+// 1.1: params.snowSize, 1.2: decoder, 1.3: the partial decoder's second look (default)
+constexpr const char* kAnalysisVersion = "1.3";
 constexpr double kFlowScale = 1.0;  // translations in full-resolution px
 
 // float_or_none: NaN/inf -> null.
@@ -78,6 +79,7 @@ ordered performance_block(const Performance& p) {
             {"cpuSecondsProcess", round3(p.cpu_seconds_process)},
             {"framesDecoded", p.frames_decoded},
             {"framesPartial", p.frames_partial},
+            {"samplesSecondLook", p.samples_second_look},
             {"framesNeeded", p.frames_needed},
             {"bytesRead", p.bytes_read},
             {"workers", p.workers},

@@ -102,7 +102,11 @@ bool FrameReader::decode_only(int frame) {
     return true;
 }
 
-GreyFrame FrameReader::grey(int frame) {
+GreyFrame FrameReader::grey(int frame) { return read_and_decode(frame, true); }
+
+GreyFrame FrameReader::grey_full(int frame) { return read_and_decode(frame, false); }
+
+GreyFrame FrameReader::read_and_decode(int frame, bool allow_partial) {
     GreyFrame out;
     out.frame = frame;
     uint8_t* data = nullptr;
@@ -113,27 +117,34 @@ GreyFrame FrameReader::grey(int frame) {
         out.error = std::string("unreadable: ") + err.what();
         return out;
     }
-    if (partial(frame, data, size, &out.image, &out.error) || !out.error.empty()) return out;
+    if (allow_partial) {
+        out.partial = partial(frame, data, size, &out.image, &out.error);
+        if (out.partial || !out.error.empty()) return out;
+    }
+    full_decode(&out);
+    return out;
+}
+
+void FrameReader::full_decode(GreyFrame* out) {
     LumaView luma;
     try {
         luma = decoder_.decode();
     } catch (const DamagedFrame& err) {
-        out.error = std::string("damaged: ") + err.what();
-        return out;
+        out->error = std::string("damaged: ") + err.what();
+        return;
     } catch (const DecodeError& err) {
-        out.error = std::string("undecodable: ") + err.what();
-        return out;
+        out->error = std::string("undecodable: ") + err.what();
+        return;
     }
     if (luma.depth == 10) {
-        out.image = working_grey(luma, factor_, lut10_);
+        out->image = working_grey(luma, factor_, lut10_);
     } else {
         if (lut_other_depth_ != luma.depth) {
             lut_other_ = grey_lut(factor_, luma.depth);
             lut_other_depth_ = luma.depth;
         }
-        out.image = working_grey(luma, factor_, lut_other_);
+        out->image = working_grey(luma, factor_, lut_other_);
     }
-    return out;
 }
 
 }  // namespace camhd

@@ -20,6 +20,7 @@ struct GreyFrame {
     int frame = 0;
     cv::Mat image;      // empty if the frame could not be read or decoded
     std::string error;  // "unreadable: ..." / "undecodable: ..." / "damaged: ..."
+    bool partial = false;  // made by the partial decoder (else by FFmpeg's full decode)
 };
 
 // Notes (why the partial decoder is not used, once per distinct reason) go to stderr
@@ -33,6 +34,8 @@ public:
     FrameReader(const MovieIndex& index, int factor,
                 const std::string& decoder = "ffmpeg");  // throws VideoError
     GreyFrame grey(int frame);                           // 1-based frame number
+    // The frame decoded in full by FFmpeg whatever the decoder (the second look).
+    GreyFrame grey_full(int frame);
     // Read and decode only (the decode floor of the benchmark); false if it failed.
     bool decode_only(int frame);
     int64_t bytes_read() const { return file_.bytes_read(); }
@@ -46,6 +49,9 @@ private:
     // false with `error` empty if FFmpeg must decode them, or with "damaged: ..." set.
     bool partial(int frame, const uint8_t* data, int64_t size, cv::Mat* image,
                  std::string* error);
+    // FFmpeg's full decode of the packet read, as a working image.
+    void full_decode(GreyFrame* out);
+    GreyFrame read_and_decode(int frame, bool allow_partial);
 
     const MovieIndex& index_;
     int factor_;

@@ -33,7 +33,9 @@ OPTICAL_FLOW_VERSION = "1.1"
 # 1.1: params.snowSize (the marine snow removal of the estimator, issue 10); 1.0 files
 # lack it and were made without it (read as snow_size 0).
 # 1.2: params.decoder (partial or ffmpeg, issue 13); older files were decoded by FFmpeg.
-ANALYSIS_VERSION = "1.2"
+# 1.3: decoder "partial" looks again at the pairs its picture leaves unsettled, on full
+# decodes (estimator step 9), and is the default; a 1.2 "partial" file did not.
+ANALYSIS_VERSION = "1.3"
 PERFORMANCE_VERSION = "1.0"
 SUFFIX = "_optical_flow.json"
 FLOW_SCALE = 1.0  # translations are stored in full-resolution px, whatever imgScale was

@@ -15,13 +15,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from camhd_motion import __version__
 from camhd_motion.archive.names import parse_name
-from camhd_motion.motion.estimator import MotionEstimator, PreparedFrame
+from camhd_motion.motion.estimator import MotionEstimator, PreparedFrame, worth_a_second_look
 from camhd_motion.motion.model import MotionParams, MotionResult, MotionSample, MovieInfo
 from camhd_motion.motion.sampling import SamplePair, needed_frames, sample_pairs, split
 from camhd_motion.sources import open_source
 from camhd_motion.video.grey import factor_for_scale
 from camhd_motion.video.movindex import MovIndex
-from camhd_motion.video.reader import FrameReader
+from camhd_motion.video.reader import FrameReader, GreyFrame
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def analyze_video(
         "cpuSecondsWorkers": round(sum(s["cpu"] for s in stats), 3),
         "framesDecoded": sum(s["decoded"] for s in stats),
         "framesPartial": sum(s["partial"] for s in stats),
+        "samplesSecondLook": sum(s["second_looks"] for s in stats),
         "framesNeeded": len(needed_frames(pairs)),
         "bytesRead": sum(s["bytes"] for s in stats),
         "workers": workers,
@@ -152,30 +153,51 @@ def _analyze_chunk_with(
         last_use[p.from_frame] = i
         last_use[p.to_frame] = i
     prepared: dict[int, PreparedFrame | str] = {}
+    partial: set[int] = set()  # frames whose working image the partial decoder made
+    full: dict[int, PreparedFrame | str] = {}  # those decoded in full for a second look
+    second_looks = 0
     frame_iter = reader.grey_frames(frames)
     samples = []
     for i, pair in enumerate(pairs):
-        for f in (pair.from_frame, pair.to_frame):
+        ends = (pair.from_frame, pair.to_frame)
+        for f in ends:
             while f not in prepared:
                 g = next(frame_iter)
-                if g.image is None:
-                    prepared[g.frame] = g.error or "unreadable"
-                else:
-                    prepared[g.frame] = estimator.prepare(g.frame, g.image)
-        samples.append(_sample(estimator, pair, prepared[pair.from_frame],
-                               prepared[pair.to_frame]))
+                prepared[g.frame] = _prepare(estimator, g)
+                if g.partial:
+                    partial.add(g.frame)
+        sample = _sample(estimator, pair, prepared[ends[0]], prepared[ends[1]])
+        if partial.intersection(ends) and worth_a_second_look(sample.valid, sample.reason,
+                                                              sample.inliers):
+            for f in ends:
+                if f not in full:
+                    full[f] = (_prepare(estimator, reader.full_grey(f)) if f in partial
+                               else prepared[f])
+            sample = _sample(estimator, pair, full[ends[0]], full[ends[1]])
+            second_looks += 1
+        samples.append(sample)
         if progress is not None:
             progress.advance()
-        for f in (pair.from_frame, pair.to_frame):
+        for f in ends:
             if last_use[f] == i:
                 prepared.pop(f, None)
+                full.pop(f, None)
+                partial.discard(f)
     stats = {
         "cpu": time.process_time() - c0,
         "decoded": reader.frames_decoded - decoded0,
         "partial": reader.frames_partial - partial0,
+        "second_looks": second_looks,
         "bytes": getattr(reader.source, "bytes_read", 0) - bytes0,
     }
     return samples, stats
+
+
+def _prepare(estimator: MotionEstimator, g: GreyFrame) -> PreparedFrame | str:
+    """The estimator's per-frame work, or why the frame cannot be used."""
+    if g.image is None:
+        return g.error or "unreadable"
+    return estimator.prepare(g.frame, g.image)
 
 
 SAME_FRAME = "no pair: from and to are the same frame"

@@ -59,14 +59,14 @@ class MotionParams:
     snow_size: int = param(7, "marine snow removal: bright specks narrower than this "
                            "(working px) are removed before tracking (0 = off)", minimum=0)
     # How frames become working images: "partial" reads the 1/4 (or 1/8) picture straight
-    # out of the ProRes bitstream, FFmpeg's full decode where it cannot (docs/PRORES.md);
-    # "ffmpeg" decodes every frame in full.  Recorded in the output (analysis.params).
-    # FFmpeg by default: the partial picture (2x2 lowest frequencies per block) lost 6 of
-    # 41 holds in the hardest scenes (dark water + snow + flicker) where the full picture
-    # lost none (BENCHMARKS.md); partial is 3-4x faster and as accurate on lit scenes.
-    decoder: str = param("ffmpeg", "frame decoder: partial (1/4 or 1/8 picture straight "
-                         "from the ProRes bitstream, FFmpeg where it cannot) or ffmpeg "
-                         "(full decode)", choices=("partial", "ffmpeg"))
+    # out of the ProRes bitstream, FFmpeg's full decode where it cannot (docs/PRORES.md),
+    # and looks again at the pairs that picture cannot settle, decoded in full (estimator
+    # step 9); "ffmpeg" decodes every frame in full.  Recorded in the output
+    # (analysis.params).  Partial by default: 3-4x cheaper per video, and with the second
+    # look as accurate as the full decode on the hard scenes (BENCHMARKS.md).
+    decoder: str = param("partial", "frame decoder: partial (1/4 or 1/8 picture straight "
+                         "from the ProRes bitstream, FFmpeg where it cannot and for a "
+                         "second look) or ffmpeg (full decode)", choices=("partial", "ffmpeg"))
 
     def extra_checks(self) -> None:
         from camhd_motion.video.grey import factor_for_scale

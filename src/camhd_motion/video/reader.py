@@ -36,6 +36,7 @@ class GreyFrame:
     frame: int
     image: np.ndarray | None  # uint8 working image, or None if unreadable
     error: str | None = None
+    partial: bool = False  # made by the partial decoder (else by FFmpeg's full decode)
 
 
 class FrameReader:
@@ -106,15 +107,29 @@ class FrameReader:
                 continue
             yield self._decode(frames[i], data)
 
+    def full_grey(self, frame: int) -> GreyFrame:
+        """``frame`` decoded in full by FFmpeg whatever the decoder (the engines' second
+        look at a pair the partial picture could not settle: ``motion.estimator``)."""
+        try:
+            data = self.source.read(*self.index.frame_range(frame))
+        except SourceError:
+            raise
+        except Exception as err:  # noqa: BLE001 - recorded per frame
+            return GreyFrame(frame, None, f"unreadable: {err}")
+        return self._full_decode(frame, data)
+
     def _decode(self, frame: int, data: bytes) -> GreyFrame:
         if self.partial is not None:
             try:
-                return GreyFrame(frame, self.partial.grey(data))
+                return GreyFrame(frame, self.partial.grey(data), partial=True)
             except DamagedFrame as err:
                 return GreyFrame(frame, None, f"damaged: {err}")
             except Unsupported as err:
                 log_once("%s: partial ProRes decoder: %s; such frames are decoded with FFmpeg",
                          self.source.name, err)
+        return self._full_decode(frame, data)
+
+    def _full_decode(self, frame: int, data: bytes) -> GreyFrame:
         try:
             luma, depth = self.decoder.decode_luma(data)
         except DamagedFrame as err:

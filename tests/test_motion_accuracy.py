@@ -235,7 +235,7 @@ def test_texture_image_is_the_integer_formula():
     rng = np.random.default_rng(5)
     grey = cv2.GaussianBlur(rng.integers(0, 60, (135, 241)).astype(np.uint8), (0, 0), 1.0)
     grey[40:44, 100:103] = 250  # a snow speck
-    got = E.texture_image(grey, 7)
+    got, got_gain = E.texture_image(grey, 7)
     opened = cv2.morphologyEx(grey, cv2.MORPH_OPEN,
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
     assert opened[40:44, 100:103].max() < 100  # the speck is gone
@@ -247,5 +247,5 @@ def test_texture_image_is_the_integer_formula():
     gain = int(min(E.TEXTURE_GAIN_MAX,
                    max(1, math.floor(256 * E.TEXTURE_MAD * d.size / np.abs(d).sum() + 0.5))))
     want = np.clip(np.rint(np.maximum(d, -(32768 // gain)) * gain / 256 + 128), 0, 255)
-    assert np.array_equal(got, want.astype(np.uint8))
+    assert np.array_equal(got, want.astype(np.uint8)) and got_gain == gain
     assert abs(np.abs(got.astype(int) - 128).mean() - E.TEXTURE_MAD) < 2

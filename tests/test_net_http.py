@@ -174,7 +174,7 @@ def test_stride10_transfers_close_to_ideal(served, net_archive):
              + 16 * _top_level_atoms(net_archive.path(name)))
     served.reset_stats()
     result = analyze_video(_url(served, net_archive, name))
-    assert result.performance["framesDecoded"] == len(frames)
+    assert result.performance["framesPartial"] == len(frames)
     assert served.bytes_sent <= 1.12 * ideal
     assert served.bytes_sent >= ideal - 16 * _top_level_atoms(net_archive.path(name))
     assert served.bytes_sent < 0.2 * index.file_size
@@ -185,7 +185,10 @@ def test_every_frame_mode_reads_each_byte_once(served, net_archive):
     path = net_archive.path(name)
     served.reset_stats()
     result = analyze_video(_url(served, net_archive, name), MotionParams(stride=1))
-    assert result.performance["framesDecoded"] == result.movie.num_frames
+    assert result.performance["framesPartial"] == result.movie.num_frames
+    # the partial decoder's full decodes (faint frames, second looks: estimator step 9)
+    # use the bytes already fetched: the coverage below stays 1
+    assert result.performance["framesDecoded"] > result.performance["framesPartial"]
     coverage = np.zeros(path.stat().st_size, np.int32)
     probes = 0
     for r in served.file_requests():

@@ -6,9 +6,9 @@ FFmpeg's full decode, which stays its fallback and its reference.
   in docs/PRORES.md, on every synthetic preset and every ProRes profile of both FFmpeg
   encoders;
 - the motion: partial against full decode on the synthetic test archive, median
-  translation difference <= 0.05 px, the same valid flags; the second look (estimator
-  step 9): exactly the pairs the partial picture leaves unsettled get the full decode's
-  estimate;
+  translation difference <= 0.05 px, the same valid flags; where the partial picture is
+  not good enough (estimator step 9), the full decode's estimates: frames of faint texture
+  decoded in full, the pairs the partial picture leaves unsettled looked at again;
 - the fallback: the extension missing, another working scale, an interlaced frame,
   ``decoder="ffmpeg"`` -- each gives FFmpeg's results, with the reason logged once;
 - hostile bytes: mutated and truncated frames never crash and end as an image, a
@@ -143,7 +143,11 @@ def test_motion_agrees_with_the_full_decode(synth_archive):
     for video in synth_archive.videos:
         part = analyze_video(str(video.mov), MotionParams(decoder="partial"))
         full = analyze_video(str(video.mov), MotionParams(decoder="ffmpeg"))
-        assert part.performance["framesPartial"] == part.performance["framesDecoded"] > 0
+        perf = part.performance  # lit scenes: (nearly) every frame by the partial decoder
+        assert perf["framesPartial"] == perf["framesNeeded"] > 0
+        assert perf["framesFaint"] <= 0.02 * perf["framesNeeded"]
+        assert (perf["framesDecoded"] - perf["framesPartial"]
+                <= perf["framesFaint"] + 2 * perf["samplesSecondLook"])
         assert full.performance["framesPartial"] == 0
         assert [s.valid for s in part.samples] == [s.valid for s in full.samples]
         d = translation_differences(part, full)
@@ -173,17 +177,49 @@ def test_second_look_rule():
         assert not look(False, reason, 0), reason
 
 
+def dark_videos(hard_videos):
+    return [v for v in hard_videos if "dark" in v.truth.extra.get("families", [])]
+
+
+def key(s):
+    return (s.frame, s.valid, s.reason, s.similarity, s.tracked, s.inliers)
+
+
+def test_faint_frames_are_decoded_in_full(hard_videos):
+    """Estimator step 9: a frame whose partial picture has a texture gain >= FAINT_GAIN is
+    decoded in full: on the dark hard videos every pair of two such frames gets exactly
+    the full decode's estimate, and the others are counted as partial."""
+    from camhd_motion.motion.estimator import FAINT_GAIN, MotionEstimator
+
+    both_faint = 0
+    for video in dark_videos(hard_videos):
+        got = analyze_video(str(video.mov), MotionParams(decoder="partial"))
+        full = analyze_video(str(video.mov), MotionParams(decoder="ffmpeg"))
+        with LocalFileSource(video.mov) as src:
+            reader = FrameReader(src, 4, decoder="partial")
+            estimator = MotionEstimator(MotionParams(), (reader.index.width,
+                                                         reader.index.height), 4)
+            needed = sorted({f for s in got.samples for f in (s.from_frame, s.to_frame)})
+            faint = {g.frame for g in reader.grey_frames(needed)
+                     if estimator.prepare(g.frame, g.image).gain >= FAINT_GAIN}
+        assert got.performance["framesFaint"] == len(faint) < len(needed)
+        for g, f in zip(got.samples, full.samples, strict=True):
+            if g.from_frame in faint and g.to_frame in faint:
+                assert key(g) == key(f)
+                both_faint += 1
+    assert both_faint > 50, "too few faint pairs: the test proves little"
+
+
 def test_second_look_is_the_full_decode_of_unsettled_pairs(hard_videos, monkeypatch):
-    """On the dark hard videos: every pair the partial picture leaves unsettled
-    gets exactly the full decode's estimate, every other pair the partial picture's."""
+    """On the dark hard videos, every frame's partial picture kept (the faint-frame rule
+    off, so that the partial pictures leave pairs unsettled): every such pair gets exactly
+    the full decode's estimate, every other pair the partial picture's."""
     from camhd_motion.motion import analyze
     from camhd_motion.motion.estimator import worth_a_second_look
 
-    def key(s):
-        return (s.frame, s.valid, s.reason, s.similarity, s.tracked, s.inliers)
-
+    monkeypatch.setattr(analyze, "too_faint_for_partial", lambda _: False)
     looks = 0
-    for video in [v for v in hard_videos if "dark" in v.truth.extra.get("families", [])]:
+    for video in dark_videos(hard_videos):
         params = MotionParams(decoder="partial")
         got = analyze_video(str(video.mov), params)
         full = analyze_video(str(video.mov), MotionParams(decoder="ffmpeg"))
@@ -192,7 +228,7 @@ def test_second_look_is_the_full_decode_of_unsettled_pairs(hard_videos, monkeypa
             first = analyze_video(str(video.mov), params)
         looked = [worth_a_second_look(s.valid, s.reason, s.inliers) for s in first.samples]
         assert sum(looked) == got.performance["samplesSecondLook"] < len(looked)
-        assert first.performance["samplesSecondLook"] == 0
+        assert first.performance["samplesSecondLook"] == got.performance["framesFaint"] == 0
         looks += sum(looked)
         for g, f, p, again in zip(got.samples, full.samples, first.samples, looked,
                                   strict=True):

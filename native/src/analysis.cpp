@@ -100,16 +100,26 @@ MotionSample make_sample(const MotionEstimator& estimator, const SamplePair& pai
     return s;
 }
 
+struct WorkerStats {
+    double cpu = 0;
+    int64_t decoded = 0;
+    int64_t partial = 0;
+    int64_t faint = 0;         // frames decoded in full for their faint texture (step 9)
+    int64_t second_looks = 0;  // samples estimated again on full decodes (step 9)
+    int64_t bytes = 0;
+};
+
 Prepared prepare(const MotionEstimator& estimator, const GreyFrame& g) {
     if (g.image.empty()) return g.error.empty() ? std::string("unreadable") : g.error;
     return estimator.prepare(g.frame, g.image);
 }
 
-// One chunk: each frame decoded and prepared once, dropped after its last use; a pair the
-// partial decoder's pictures do not settle is estimated again on full decodes (step 9).
+// One chunk: each frame decoded and prepared once, dropped after its last use; a frame the
+// partial decoder's picture shows too faint is decoded in full, and a pair its pictures
+// do not settle is estimated again on full decodes (estimator step 9).
 std::vector<MotionSample> analyze_chunk(FrameReader& reader, const MotionEstimator& estimator,
                                         const SamplePair* begin, const SamplePair* end,
-                                        int64_t* second_looks) {
+                                        WorkerStats* stats) {
     const std::vector<int> frames = needed_frames(begin, end);
     std::map<int, size_t> last_use;
     for (const SamplePair* p = begin; p != end; ++p) {
@@ -127,8 +137,14 @@ std::vector<MotionSample> analyze_chunk(FrameReader& reader, const MotionEstimat
         for (int f : ends) {
             while (prepared.count(f) == 0) {
                 const GreyFrame g = reader.grey(frames.at(next++));
-                prepared.emplace(g.frame, prepare(estimator, g));
-                if (g.partial) partial.insert(g.frame);
+                Prepared p = prepare(estimator, g);
+                if (g.partial && too_faint_for_partial(std::get<PreparedFrame>(p))) {
+                    p = prepare(estimator, reader.grey_full(g.frame));  // step 9
+                    ++stats->faint;
+                } else if (g.partial) {
+                    partial.insert(g.frame);
+                }
+                prepared.emplace(g.frame, std::move(p));
             }
         }
         MotionSample s =
@@ -140,7 +156,7 @@ std::vector<MotionSample> analyze_chunk(FrameReader& reader, const MotionEstimat
                     full.emplace(f, partial.count(f) ? prepare(estimator, reader.grey_full(f))
                                                      : prepared.at(f));
             s = make_sample(estimator, *p, full.at(ends[0]), full.at(ends[1]));
-            ++*second_looks;
+            ++stats->second_looks;
         }
         samples.push_back(std::move(s));
         const size_t i = static_cast<size_t>(p - begin);
@@ -153,14 +169,6 @@ std::vector<MotionSample> analyze_chunk(FrameReader& reader, const MotionEstimat
     }
     return samples;
 }
-
-struct WorkerStats {
-    double cpu = 0;
-    int64_t decoded = 0;
-    int64_t partial = 0;
-    int64_t second_looks = 0;
-    int64_t bytes = 0;
-};
 
 }  // namespace
 
@@ -206,7 +214,7 @@ Analysis analyze_video(const std::string& path, const MotionParams& params, int 
                     chunk_samples[c] = analyze_chunk(reader, estimator,
                                                      pairs.data() + chunks[c].first,
                                                      pairs.data() + chunks[c].second,
-                                                     &stats[w].second_looks);
+                                                     &stats[w]);
                 }
             }
             stats[w].decoded = reader.frames_decoded();
@@ -235,6 +243,7 @@ Analysis analyze_video(const std::string& path, const MotionParams& params, int 
         perf.frames_decoded += s.decoded;
         perf.frames_partial += s.partial;
         perf.samples_second_look += s.second_looks;
+        perf.frames_faint += s.faint;
         perf.bytes_read += s.bytes;
     }
     perf.cpu_seconds_process = process_cpu_seconds();

@@ -45,6 +45,7 @@ struct Performance {
     double cpu_seconds_process = 0;  // the whole process (user + system)
     int64_t frames_decoded = 0;
     int64_t frames_partial = 0;  // of which by the partial decoder
+    int64_t frames_faint = 0;  // decoded in full for their faint texture (estimator step 9)
     int64_t samples_second_look = 0;  // estimated again on full decodes (estimator step 9)
     int64_t frames_needed = 0;
     int64_t bytes_read = 0;

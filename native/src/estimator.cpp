@@ -60,7 +60,7 @@ cv::Mat half_mean(const cv::Mat& grey) {
     return out;
 }
 
-cv::Mat texture_image(const cv::Mat& grey_in, int snow_size) {
+cv::Mat texture_image(const cv::Mat& grey_in, int snow_size, int* gain_out) {
     cv::Mat grey = grey_in;
     if (snow_size > 1) {
         const cv::Mat kernel =
@@ -84,6 +84,7 @@ cv::Mat texture_image(const cv::Mat& grey_in, int snow_size) {
     cv::Mat clipped = cv::max(d, static_cast<double>(-(32768 / gain)));
     cv::Mat out;
     cv::convertScaleAbs(clipped, out, gain / 256.0, 128.0);
+    *gain_out = gain;
     return out;
 }
 
@@ -97,7 +98,7 @@ PreparedFrame MotionEstimator::prepare(int frame, const cv::Mat& grey) const {
     p.mean_grey = cv::mean(grey)[0];
     p.dark = p.mean_grey < params_.dark_threshold;
     if (p.dark) return p;  // never analysed: skip the work
-    p.image = texture_image(grey, params_.snow_size);
+    p.image = texture_image(grey, params_.snow_size, &p.gain);
     // Corners of the 2x2 block mean (half the working resolution), mapped back to
     // working index coordinates as 2 q + 0.5 (float32, as in the Python engine).
     cv::goodFeaturesToTrack(half_mean(p.image), p.corners, params_.max_corners, kGfttQuality,

@@ -29,6 +29,7 @@ struct PreparedFrame {
     double mean_grey = 0.0;
     bool dark = false;
     cv::Mat image;                     // the texture image, what LK tracks (empty if dark)
+    int gain = 0;                      // its contrast gain G (0 if dark)
     std::vector<cv::Point2f> corners;  // index coordinates
 };
 
@@ -46,13 +47,19 @@ cv::Mat half_mean(const cv::Mat& grey);
 // What LK tracks: the grey image without small bright specks (marine snow, a grey opening
 // by an ellipse of snow_size px), without its smooth light (the 7x7 box mean subtracted),
 // at a fixed contrast; integer-exact (camhd_motion.motion.estimator.texture_image).
-cv::Mat texture_image(const cv::Mat& grey, int snow_size);
+// Its contrast gain G goes to *gain.
+cv::Mat texture_image(const cv::Mat& grey, int snow_size, int* gain);
 
-// Step 9 of the spec: a pair estimated on partial-decoded pictures is estimated again on
+// Step 9 of the spec (camhd_motion.motion.estimator): a pair estimated on partial-decoded
+// pictures is estimated again on
 // both frames decoded in full when its fit failed on the texture (not "dark", not a frame
 // error) or rests on fewer than kSecondLookInliers inliers.
 constexpr int kSecondLookInliers = 30;
 bool worth_a_second_look(bool valid, const std::string& reason, int inliers);
+// ... and a frame whose partial-decoded picture has a texture gain >= kFaintGain is
+// decoded in full and prepared again (the partial picture's error is amplified there).
+constexpr int kFaintGain = 32;
+inline bool too_faint_for_partial(const PreparedFrame& p) { return p.gain >= kFaintGain; }
 
 class MotionEstimator {
 public:

@@ -79,6 +79,7 @@ ordered performance_block(const Performance& p) {
             {"cpuSecondsProcess", round3(p.cpu_seconds_process)},
             {"framesDecoded", p.frames_decoded},
             {"framesPartial", p.frames_partial},
+            {"framesFaint", p.frames_faint},
             {"samplesSecondLook", p.samples_second_look},
             {"framesNeeded", p.frames_needed},
             {"bytesRead", p.bytes_read},

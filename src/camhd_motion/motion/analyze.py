@@ -15,7 +15,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from camhd_motion import __version__
 from camhd_motion.archive.names import parse_name
-from camhd_motion.motion.estimator import MotionEstimator, PreparedFrame, worth_a_second_look
+from camhd_motion.motion.estimator import (
+    MotionEstimator,
+    PreparedFrame,
+    too_faint_for_partial,
+    worth_a_second_look,
+)
 from camhd_motion.motion.model import MotionParams, MotionResult, MotionSample, MovieInfo
 from camhd_motion.motion.sampling import SamplePair, needed_frames, sample_pairs, split
 from camhd_motion.sources import open_source
@@ -66,6 +71,7 @@ def analyze_video(
         "cpuSecondsWorkers": round(sum(s["cpu"] for s in stats), 3),
         "framesDecoded": sum(s["decoded"] for s in stats),
         "framesPartial": sum(s["partial"] for s in stats),
+        "framesFaint": sum(s["faint"] for s in stats),
         "samplesSecondLook": sum(s["second_looks"] for s in stats),
         "framesNeeded": len(needed_frames(pairs)),
         "bytesRead": sum(s["bytes"] for s in stats),
@@ -147,7 +153,9 @@ def _analyze_chunk_with(
     index = reader.index
     estimator = MotionEstimator(params, (index.width, index.height), factor)
     frames = needed_frames(pairs)
-    # Each frame is prepared once and dropped when no later pair needs it.
+    # Each frame is prepared once and dropped when no later pair needs it; where the
+    # partial decoder's picture is not good enough (estimator step 9) the frame, or the
+    # pair, is done again on FFmpeg's full decode.
     last_use: dict[int, int] = {}
     for i, p in enumerate(pairs):
         last_use[p.from_frame] = i
@@ -155,7 +163,7 @@ def _analyze_chunk_with(
     prepared: dict[int, PreparedFrame | str] = {}
     partial: set[int] = set()  # frames whose working image the partial decoder made
     full: dict[int, PreparedFrame | str] = {}  # those decoded in full for a second look
-    second_looks = 0
+    second_looks = faint = 0
     frame_iter = reader.grey_frames(frames)
     samples = []
     for i, pair in enumerate(pairs):
@@ -164,7 +172,12 @@ def _analyze_chunk_with(
             while f not in prepared:
                 g = next(frame_iter)
                 prepared[g.frame] = _prepare(estimator, g)
-                if g.partial:
+                if not g.partial:
+                    continue
+                if too_faint_for_partial(prepared[g.frame]):  # step 9: decoded in full
+                    prepared[g.frame] = _prepare(estimator, reader.full_grey(g.frame))
+                    faint += 1
+                else:
                     partial.add(g.frame)
         sample = _sample(estimator, pair, prepared[ends[0]], prepared[ends[1]])
         if partial.intersection(ends) and worth_a_second_look(sample.valid, sample.reason,
@@ -188,6 +201,7 @@ def _analyze_chunk_with(
         "decoded": reader.frames_decoded - decoded0,
         "partial": reader.frames_partial - partial0,
         "second_looks": second_looks,
+        "faint": faint,
         "bytes": getattr(reader.source, "bytes_read", 0) - bytes0,
     }
     return samples, stats

@@ -38,14 +38,20 @@ The spec, which the native engine (``native/``) implements identically:
    (kept unchanged if that fails).
 8. The working-image matrix is converted to full-resolution continuous coordinates and
    expressed as a similarity about the image centre (:mod:`camhd_motion.geometry`).
-9. Second look (:func:`worth_a_second_look`; the engines' chunk loop does it): a pair
-   estimated on a picture of the partial decoder (``docs/PRORES.md``: the 2x2 lowest
-   frequencies of each block, an error of ~0.4 grey levels that the texture gain of dark
-   water amplifies) whose fit failed on the texture (``too few ...``, ``ambiguous``) or
-   rests on fewer than ``SECOND_LOOK_INLIERS`` inliers is estimated again, steps 2-8, on
-   both frames decoded in full by FFmpeg, and that estimate is the sample's.  Lit,
-   textured pairs (100+ inliers) never need it; in the darkest, snowiest scenes it is what
-   keeps the partial decoder as accurate as the full decode (BENCHMARKS.md).
+9. Where the partial decoder's picture (``docs/PRORES.md``: the 2x2 lowest frequencies of
+   each block, an error of ~0.4 grey levels) is not as good as FFmpeg's full decode; the
+   engines' chunk loops do it, only for partial-decoded frames:
+
+   - a frame whose texture gain ``G >= FAINT_GAIN`` (:func:`too_faint_for_partial`: faint
+     texture, dark water; the gain amplifies the error) is decoded in full and prepared
+     again (steps 2-4);
+   - a pair whose fit failed on the texture (``too few ...``, ``ambiguous``) or rests on
+     fewer than ``SECOND_LOOK_INLIERS`` inliers (:func:`worth_a_second_look`) is
+     estimated again, steps 2-8, on both frames decoded in full, and that estimate is the
+     sample's: the second look.
+
+   Lit, textured scenes (gain 17-24, 100+ inliers) need neither and keep the partial
+   decoder's speed; dark water gets the full decode's numbers (BENCHMARKS.md).
 
 Per-frame work (mean, texture image, corners) is done once per frame: consecutive samples
 share frames (sample f uses f-5 and f+5, sample f+10 uses f+5 and f+15).
@@ -82,26 +88,12 @@ REFINE_MAX_LEVEL = 1  # pyramid levels of LK on the warped-back image
 TEXTURE_BOX = 7  # box mean subtracted from the image (working px)
 TEXTURE_MAD = 10.0  # mean absolute deviation of the texture image from 128 (grey levels)
 TEXTURE_GAIN_MAX = 64  # G at most (x G / 256 on D = 49 x grey: contrast x12.25 at most)
-# Step 9: what the partial decoder's picture cannot settle is looked at again in full.
-TEXTURE_FAILURES = ("too few corners", "too few tracked", "too few inliers", "ambiguous")
-# Chosen on the hard-scenes benchmark's seeds 6347553-57 (below 20 a few valid-but-wrong
-# estimates of the partial picture remained, at 30 as many as with the full decode: 5 in
-# 1,116 lit samples of the hardest family) and checked on fresh seeds (BENCHMARKS.md).
-SECOND_LOOK_INLIERS = 30
 
 
-def worth_a_second_look(valid: bool, reason: str | None, inliers: int) -> bool:
-    """Step 9: a pair estimated on partial-decoded pictures whose fit failed on the
-    texture (not "dark", not a frame error) or rests on fewer than SECOND_LOOK_INLIERS
-    inliers."""
-    if valid:
-        return inliers < SECOND_LOOK_INLIERS
-    return reason is not None and reason.startswith(TEXTURE_FAILURES)
-
-
-def texture_image(grey: np.ndarray, snow_size: int) -> np.ndarray:
+def texture_image(grey: np.ndarray, snow_size: int) -> tuple[np.ndarray, int]:
     """What LK tracks: ``grey`` without small bright specks (snow), without its smooth
-    light, at a fixed contrast; integer-exact (see the module docstring, step 3)."""
+    light, at a fixed contrast; integer-exact (see the module docstring, step 3).  Returns
+    the image and its contrast gain ``G``."""
     if snow_size > 1:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (snow_size, snow_size))
         grey = cv2.morphologyEx(grey, cv2.MORPH_OPEN, kernel)
@@ -114,7 +106,8 @@ def texture_image(grey: np.ndarray, snow_size: int) -> np.ndarray:
     if total > 0:
         gain = int(min(TEXTURE_GAIN_MAX, max(
             1.0, math.floor(256.0 * TEXTURE_MAD * grey.size / total + 0.5))))
-    return cv2.convertScaleAbs(cv2.max(d, -(32768 // gain)), alpha=gain / 256.0, beta=128.0)
+    image = cv2.convertScaleAbs(cv2.max(d, -(32768 // gain)), alpha=gain / 256.0, beta=128.0)
+    return image, gain
 
 
 def half_mean(grey: np.ndarray) -> np.ndarray:
@@ -133,6 +126,7 @@ class PreparedFrame:
     mean_grey: float
     dark: bool
     image: np.ndarray | None = None  # the texture image (step 3), what LK tracks
+    gain: int = 0  # its contrast gain G (0: dark, no texture image)
     corners: np.ndarray | None = None  # float32 (N, 1, 2), index coordinates
 
 
@@ -143,6 +137,34 @@ class PairMotion:
     reason: str | None
     tracked: int
     inliers: int
+
+
+# Step 9: where the partial decoder's picture is not as good as the full one.  A texture
+# gain G >= FAINT_GAIN stretches the contrast >= 6x (G x 49 / 256): the partial picture's
+# error (~0.4 grey levels mean, fixed to the 8x8 block grid) then becomes noise that moves
+# the estimate by 0.14-0.18 px against the full decode's (0.02 px below 32; measured per
+# gain on the hard test videos, docs/PRORES.md).  CamHD-like lit scenes sit at G 17-24.
+FAINT_GAIN = 32
+TEXTURE_FAILURES = ("too few corners", "too few tracked", "too few inliers", "ambiguous")
+# Chosen on the hard-scenes benchmark's seeds 6347553-57 (below 20 a few valid-but-wrong
+# estimates of the partial picture remained, at 30 as many as with the full decode: 5 in
+# 1,116 lit samples of the hardest family) and checked on fresh seeds (BENCHMARKS.md).
+SECOND_LOOK_INLIERS = 30
+
+
+def too_faint_for_partial(prepared: PreparedFrame) -> bool:
+    """Step 9: a frame whose partial-decoded picture has too faint a texture (see
+    FAINT_GAIN): decoded in full and prepared again."""
+    return prepared.gain >= FAINT_GAIN
+
+
+def worth_a_second_look(valid: bool, reason: str | None, inliers: int) -> bool:
+    """Step 9: a pair estimated on partial-decoded pictures whose fit failed on the
+    texture (not "dark", not a frame error) or rests on fewer than SECOND_LOOK_INLIERS
+    inliers."""
+    if valid:
+        return inliers < SECOND_LOOK_INLIERS
+    return reason is not None and reason.startswith(TEXTURE_FAILURES)
 
 
 class MotionEstimator:
@@ -158,7 +180,7 @@ class MotionEstimator:
         prepared = PreparedFrame(frame, mean, dark)
         if dark:
             return prepared  # never analysed: skip the work
-        prepared.image = texture_image(grey, self.params.snow_size)
+        prepared.image, prepared.gain = texture_image(grey, self.params.snow_size)
         corners = cv2.goodFeaturesToTrack(
             half_mean(prepared.image),
             maxCorners=self.params.max_corners,

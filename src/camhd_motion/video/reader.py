@@ -14,6 +14,7 @@ reason logged once).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,10 @@ from camhd_motion.video.partial import DECODERS, PartialDecoder, Unsupported, lo
 # Frames fetched per read_many batch: enough to keep a remote pipeline busy, small enough
 # that a failing batch is cheap to retry frame by frame.
 BATCH = 32
+# The bytes of the last frames the partial decoder decoded are kept, so that a full decode
+# of one of them (estimator step 9: a faint frame, a second look at a pair, whose frames are
+# at most 2 x pair_offset + 1 frames apart at stride 1) does not fetch it again: ~14 MB.
+KEEP_FRAMES = 16
 
 
 @dataclass
@@ -55,6 +60,7 @@ class FrameReader:
         except (IndexError_, FrameDecodeError) as err:
             raise VideoError(source.name, str(err)) from None
         self.partial: PartialDecoder | None = None
+        self._kept: OrderedDict[int, bytes] = OrderedDict()  # KEEP_FRAMES
         if decoder == "partial":
             try:
                 self.partial = PartialDecoder(self.index.codec_tag, self.index.width,
@@ -109,19 +115,26 @@ class FrameReader:
 
     def full_grey(self, frame: int) -> GreyFrame:
         """``frame`` decoded in full by FFmpeg whatever the decoder (the engines' second
-        look at a pair the partial picture could not settle: ``motion.estimator``)."""
-        try:
-            data = self.source.read(*self.index.frame_range(frame))
-        except SourceError:
-            raise
-        except Exception as err:  # noqa: BLE001 - recorded per frame
-            return GreyFrame(frame, None, f"unreadable: {err}")
+        look at a pair the partial picture could not settle: ``motion.estimator``); its
+        bytes are read again only if they are no longer kept."""
+        data = self._kept.get(frame)
+        if data is None:
+            try:
+                data = self.source.read(*self.index.frame_range(frame))
+            except SourceError:
+                raise
+            except Exception as err:  # noqa: BLE001 - recorded per frame
+                return GreyFrame(frame, None, f"unreadable: {err}")
         return self._full_decode(frame, data)
 
     def _decode(self, frame: int, data: bytes) -> GreyFrame:
         if self.partial is not None:
             try:
-                return GreyFrame(frame, self.partial.grey(data), partial=True)
+                grey = GreyFrame(frame, self.partial.grey(data), partial=True)
+                self._kept[frame] = data
+                if len(self._kept) > KEEP_FRAMES:
+                    self._kept.popitem(last=False)
+                return grey
             except DamagedFrame as err:
                 return GreyFrame(frame, None, f"damaged: {err}")
             except Unsupported as err:

@@ -51,9 +51,8 @@ cv::Mat half_mean(const cv::Mat& grey);
 cv::Mat texture_image(const cv::Mat& grey, int snow_size, int* gain);
 
 // Step 9 of the spec (camhd_motion.motion.estimator): a pair estimated on partial-decoded
-// pictures is estimated again on
-// both frames decoded in full when its fit failed on the texture (not "dark", not a frame
-// error) or rests on fewer than kSecondLookInliers inliers.
+// pictures is estimated again on both frames decoded in full when its fit failed on the
+// texture (not "dark", not a frame error) or rests on fewer than kSecondLookInliers inliers.
 constexpr int kSecondLookInliers = 30;
 bool worth_a_second_look(bool valid, const std::string& reason, int inliers);
 // ... and a frame whose partial-decoded picture has a texture gain >= kFaintGain is

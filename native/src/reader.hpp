@@ -34,7 +34,8 @@ public:
     FrameReader(const MovieIndex& index, int factor,
                 const std::string& decoder = "ffmpeg");  // throws VideoError
     GreyFrame grey(int frame);                           // 1-based frame number
-    // The frame decoded in full by FFmpeg whatever the decoder (the second look).
+    // The frame decoded in full by FFmpeg whatever the decoder (estimator step 9: a frame of
+    // faint texture, a second look at a pair).
     GreyFrame grey_full(int frame);
     // Read and decode only (the decode floor of the benchmark); false if it failed.
     bool decode_only(int frame);

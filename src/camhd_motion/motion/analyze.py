@@ -164,6 +164,10 @@ def _analyze_chunk_with(
     partial: set[int] = set()  # frames whose working image the partial decoder made
     full: dict[int, PreparedFrame | str] = {}  # those decoded in full for a second look
     second_looks = faint = 0
+    # the bytes of a pair's frames stay at hand for step 9's full decodes
+    position = {f: n for n, f in enumerate(frames)}
+    reader.keep_frames = max((position[p.to_frame] - position[p.from_frame] + 1
+                              for p in pairs), default=1)
     frame_iter = reader.grey_frames(frames)
     samples = []
     for i, pair in enumerate(pairs):

@@ -60,13 +60,14 @@ class MotionParams:
                            "(working px) are removed before tracking (0 = off)", minimum=0)
     # How frames become working images: "partial" reads the 1/4 (or 1/8) picture straight
     # out of the ProRes bitstream, FFmpeg's full decode where it cannot (docs/PRORES.md),
-    # and looks again at the pairs that picture cannot settle, decoded in full (estimator
-    # step 9); "ffmpeg" decodes every frame in full.  Recorded in the output
-    # (analysis.params).  Partial by default: 3-4x cheaper per video, and with the second
-    # look as accurate as the full decode on the hard scenes (BENCHMARKS.md).
+    # for frames of faint texture and for a second look at the pairs that picture does not
+    # settle (estimator step 9); "ffmpeg" decodes every frame in full.  Recorded in the
+    # output (analysis.params).  Partial by default: 3-4x cheaper per lit video, and the
+    # full decode's numbers in dark water (BENCHMARKS.md).
     decoder: str = param("partial", "frame decoder: partial (1/4 or 1/8 picture straight "
-                         "from the ProRes bitstream, FFmpeg where it cannot and for a "
-                         "second look) or ffmpeg (full decode)", choices=("partial", "ffmpeg"))
+                         "from the ProRes bitstream; FFmpeg where it cannot, for faint "
+                         "frames and second looks) or ffmpeg (full decode)",
+                         choices=("partial", "ffmpeg"))
 
     def extra_checks(self) -> None:
         from camhd_motion.video.grey import factor_for_scale

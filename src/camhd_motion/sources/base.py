@@ -22,6 +22,10 @@ class ByteSource(ABC):
     """Read-only random access to one file's bytes; subclasses implement ``size`` and
     ``_read`` (a range already checked to lie inside the file and to be non-empty)."""
 
+    # Reading a range again costs about nothing (a local file: the page cache), so readers
+    # need not keep bytes they may want again (video.reader.FrameReader).
+    cheap_rereads = False
+
     def __init__(self, name: str, concurrency: int = 1):
         self.name = name  # what to call the file in messages (a path or URL)
         self.concurrency = max(1, int(concurrency))

@@ -11,6 +11,8 @@ from camhd_motion.sources.base import ByteSource
 
 
 class LocalFileSource(ByteSource):
+    cheap_rereads = True
+
     def __init__(self, path: str | os.PathLike):
         super().__init__(os.fspath(path))
         try:

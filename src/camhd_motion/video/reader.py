@@ -30,10 +30,12 @@ from camhd_motion.video.partial import DECODERS, PartialDecoder, Unsupported, lo
 # Frames fetched per read_many batch: enough to keep a remote pipeline busy, small enough
 # that a failing batch is cheap to retry frame by frame.
 BATCH = 32
-# The bytes of the last frames the partial decoder decoded are kept, so that a full decode
-# of one of them (estimator step 9: a faint frame, a second look at a pair, whose frames are
-# at most 2 x pair_offset + 1 frames apart at stride 1) does not fetch it again: ~14 MB.
-KEEP_FRAMES = 16
+# From a remote source the bytes of the last frames the partial decoder decoded are kept,
+# so that a full decode of one of them (estimator step 9: a faint frame, a second look at a
+# pair) does not fetch it again.  The analysis sets how many its pairs span
+# (FrameReader.keep_frames: 2 at stride 10, 11 at stride 1; ~0.9 MB each at 1080p).  A local
+# file is read again instead (keeping cost ~3 % CPU at stride 1, measured).
+KEEP_FRAMES = 2
 
 
 @dataclass
@@ -60,7 +62,8 @@ class FrameReader:
         except (IndexError_, FrameDecodeError) as err:
             raise VideoError(source.name, str(err)) from None
         self.partial: PartialDecoder | None = None
-        self._kept: OrderedDict[int, bytes] = OrderedDict()  # KEEP_FRAMES
+        self.keep_frames = KEEP_FRAMES
+        self._kept: OrderedDict[int, bytes] = OrderedDict()  # the last keep_frames
         if decoder == "partial":
             try:
                 self.partial = PartialDecoder(self.index.codec_tag, self.index.width,
@@ -131,9 +134,10 @@ class FrameReader:
         if self.partial is not None:
             try:
                 grey = GreyFrame(frame, self.partial.grey(data), partial=True)
-                self._kept[frame] = data
-                if len(self._kept) > KEEP_FRAMES:
-                    self._kept.popitem(last=False)
+                if not self.source.cheap_rereads:
+                    self._kept[frame] = data
+                    while len(self._kept) > self.keep_frames:
+                        self._kept.popitem(last=False)
                 return grey
             except DamagedFrame as err:
                 return GreyFrame(frame, None, f"damaged: {err}")

@@ -152,63 +152,81 @@ def _analyze_chunk_with(
     decoded0, partial0 = reader.frames_decoded, reader.frames_partial
     index = reader.index
     estimator = MotionEstimator(params, (index.width, index.height), factor)
-    frames = needed_frames(pairs)
-    # Each frame is prepared once and dropped when no later pair needs it; where the
-    # partial decoder's picture is not good enough (estimator step 9) the frame, or the
-    # pair, is done again on FFmpeg's full decode.
-    last_use: dict[int, int] = {}
-    for i, p in enumerate(pairs):
-        last_use[p.from_frame] = i
-        last_use[p.to_frame] = i
-    prepared: dict[int, PreparedFrame | str] = {}
-    partial: set[int] = set()  # frames whose working image the partial decoder made
-    full: dict[int, PreparedFrame | str] = {}  # those decoded in full for a second look
-    second_looks = faint = 0
-    # the bytes of a pair's frames stay at hand for step 9's full decodes
-    position = {f: n for n, f in enumerate(frames)}
-    reader.keep_frames = max((position[p.to_frame] - position[p.from_frame] + 1
-                              for p in pairs), default=1)
-    frame_iter = reader.grey_frames(frames)
+    frames = _ChunkFrames(reader, estimator, pairs)
     samples = []
+    second_looks = 0
     for i, pair in enumerate(pairs):
         ends = (pair.from_frame, pair.to_frame)
-        for f in ends:
-            while f not in prepared:
-                g = next(frame_iter)
-                prepared[g.frame] = _prepare(estimator, g)
-                if not g.partial:
-                    continue
-                if too_faint_for_partial(prepared[g.frame]):  # step 9: decoded in full
-                    prepared[g.frame] = _prepare(estimator, reader.full_grey(g.frame))
-                    faint += 1
-                else:
-                    partial.add(g.frame)
-        sample = _sample(estimator, pair, prepared[ends[0]], prepared[ends[1]])
-        if partial.intersection(ends) and worth_a_second_look(sample.valid, sample.reason,
-                                                              sample.inliers):
-            for f in ends:
-                if f not in full:
-                    full[f] = (_prepare(estimator, reader.full_grey(f)) if f in partial
-                               else prepared[f])
-            sample = _sample(estimator, pair, full[ends[0]], full[ends[1]])
+        sample = _sample(estimator, pair, frames.get(ends[0]), frames.get(ends[1]))
+        if frames.partial.intersection(ends) and worth_a_second_look(
+                sample.valid, sample.reason, sample.inliers):
+            sample = _sample(estimator, pair, frames.in_full(ends[0]), frames.in_full(ends[1]))
             second_looks += 1
         samples.append(sample)
         if progress is not None:
             progress.advance()
-        for f in ends:
-            if last_use[f] == i:
-                prepared.pop(f, None)
-                full.pop(f, None)
-                partial.discard(f)
+        frames.done_with(i, ends)
     stats = {
         "cpu": time.process_time() - c0,
         "decoded": reader.frames_decoded - decoded0,
         "partial": reader.frames_partial - partial0,
         "second_looks": second_looks,
-        "faint": faint,
+        "faint": frames.faint,
         "bytes": getattr(reader.source, "bytes_read", 0) - bytes0,
     }
     return samples, stats
+
+
+class _ChunkFrames:
+    """The prepared frames of one chunk's pairs: each frame decoded and prepared once, and
+    dropped after the last pair that needs it.  Where the partial decoder's picture is not
+    good enough (estimator step 9) the frame is decoded in full: at once if its texture is
+    too faint, on demand (:meth:`in_full`) for a second look at a pair."""
+
+    def __init__(self, reader: FrameReader, estimator: MotionEstimator,
+                 pairs: list[SamplePair]):
+        self.reader, self.estimator = reader, estimator
+        self.last_use: dict[int, int] = {}
+        for i, p in enumerate(pairs):
+            self.last_use[p.from_frame] = i
+            self.last_use[p.to_frame] = i
+        frames = needed_frames(pairs)
+        # the bytes of a pair's frames stay at hand for the full decodes
+        position = {f: n for n, f in enumerate(frames)}
+        reader.keep_frames = max((position[p.to_frame] - position[p.from_frame] + 1
+                                  for p in pairs), default=1)
+        self._next = reader.grey_frames(frames)
+        self.prepared: dict[int, PreparedFrame | str] = {}
+        self.partial: set[int] = set()  # frames whose working image the partial decoder made
+        self.full: dict[int, PreparedFrame | str] = {}  # those decoded in full on demand
+        self.faint = 0  # frames decoded in full for their faint texture
+
+    def get(self, frame: int) -> PreparedFrame | str:
+        while frame not in self.prepared:
+            g = next(self._next)
+            p = _prepare(self.estimator, g)
+            if g.partial and too_faint_for_partial(p):
+                p = _prepare(self.estimator, self.reader.full_grey(g.frame))
+                self.faint += 1
+            elif g.partial:
+                self.partial.add(g.frame)
+            self.prepared[g.frame] = p
+        return self.prepared[frame]
+
+    def in_full(self, frame: int) -> PreparedFrame | str:
+        """``frame`` (already prepared) from FFmpeg's full decode."""
+        if frame not in self.partial:
+            return self.prepared[frame]
+        if frame not in self.full:
+            self.full[frame] = _prepare(self.estimator, self.reader.full_grey(frame))
+        return self.full[frame]
+
+    def done_with(self, pair_index: int, ends: tuple[int, int]) -> None:
+        for f in ends:
+            if self.last_use[f] == pair_index:
+                self.prepared.pop(f, None)
+                self.full.pop(f, None)
+                self.partial.discard(f)
 
 
 def _prepare(estimator: MotionEstimator, g: GreyFrame) -> PreparedFrame | str:

@@ -34,7 +34,7 @@ BATCH = 32
 # so that a full decode of one of them (estimator step 9: a faint frame, a second look at a
 # pair) does not fetch it again.  The analysis sets how many its pairs span
 # (FrameReader.keep_frames: 2 at stride 10, 11 at stride 1; ~0.9 MB each at 1080p).  A local
-# file is read again instead (keeping cost ~3 % CPU at stride 1, measured).
+# file is read again instead (the page cache has the bytes: nothing worth holding).
 KEEP_FRAMES = 2
 
 
@@ -117,9 +117,9 @@ class FrameReader:
             yield self._decode(frames[i], data)
 
     def full_grey(self, frame: int) -> GreyFrame:
-        """``frame`` decoded in full by FFmpeg whatever the decoder (the engines' second
-        look at a pair the partial picture could not settle: ``motion.estimator``); its
-        bytes are read again only if they are no longer kept."""
+        """``frame`` decoded in full by FFmpeg whatever the decoder (estimator step 9: a
+        frame of faint texture, a second look at a pair); its bytes are read again only if
+        they are not kept."""
         data = self._kept.get(frame)
         if data is None:
             try:

@@ -181,7 +181,8 @@ def dark_videos(hard_videos):
     return [v for v in hard_videos if "dark" in v.truth.extra.get("families", [])]
 
 
-def key(s):
+def sample_key(s):
+    """What a sample says (not its meanGrey): compared between decoders."""
     return (s.frame, s.valid, s.reason, s.similarity, s.tracked, s.inliers)
 
 
@@ -205,7 +206,7 @@ def test_faint_frames_are_decoded_in_full(hard_videos):
         assert got.performance["framesFaint"] == len(faint) < len(needed)
         for g, f in zip(got.samples, full.samples, strict=True):
             if g.from_frame in faint and g.to_frame in faint:
-                assert key(g) == key(f)
+                assert sample_key(g) == sample_key(f)
                 both_faint += 1
     assert both_faint > 50, "too few faint pairs: the test proves little"
 
@@ -232,7 +233,7 @@ def test_second_look_is_the_full_decode_of_unsettled_pairs(hard_videos, monkeypa
         looks += sum(looked)
         for g, f, p, again in zip(got.samples, full.samples, first.samples, looked,
                                   strict=True):
-            assert key(g) == key(f if again else p)
+            assert sample_key(g) == sample_key(f if again else p)
     assert looks > 0, "no pair looked at again: the test proves nothing"
 
 
@@ -254,8 +255,7 @@ def test_output_records_the_decoder(synth_archive, tmp_path):
 
 
 def samples_of(result):
-    return [(s.frame, s.valid, s.reason, s.similarity, s.tracked, s.inliers)
-            for s in result.samples]
+    return [sample_key(s) for s in result.samples]
 
 
 def test_without_the_extension_ffmpeg_decodes_and_says_why(synth_archive, monkeypatch,
